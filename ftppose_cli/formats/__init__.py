@@ -1,0 +1,1 @@
+"""Data formats: joint sets, PoseTrack files, COCO files."""
