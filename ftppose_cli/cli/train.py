@@ -1,0 +1,69 @@
+"""`ftppose train`: train an FTP-Pose model from the teacher crop cache.
+
+Arguments only; the work is in :mod:`ftppose_cli.training`. Multi-GPU:
+``torchrun --nproc_per_node N -m ftppose_cli train ...``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from ftppose_cli.errors import FtpposeError
+
+
+def train_command(
+    cache: Annotated[Path, typer.Option(help="Crop cache folder (built with --build-cache from --data).",
+                                        rich_help_panel="Data")],
+    out: Annotated[Path, typer.Option(help="Run folder: last.pt (resume state), best.* (exported checkpoint).",
+                                      rich_help_panel="Output")],
+    data: Annotated[Optional[Path], typer.Option(help="Teacher-labelled corpus (videos/, images/, labels/, "
+                                                 "manifest.json) to build the crop cache from.",
+                                                 rich_help_panel="Data")] = None,
+    size: Annotated[str, typer.Option(help="Model size: tiny, small, base, large, huge.",
+                                      rich_help_panel="Model")] = "tiny",
+    window: Annotated[int, typer.Option(help="Frames per window K (1 = single-frame stage).",
+                                        rich_help_panel="Model")] = 1,
+    init_from: Annotated[Optional[Path], typer.Option(help="Initialise from these weights (.safetensors).",
+                                                      rich_help_panel="Model")] = None,
+    epochs: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 30,
+    samples_per_epoch: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 4000,
+    batch_size: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 32,
+    lr: Annotated[float, typer.Option(rich_help_panel="Schedule")] = 1e-3,
+    epsilons: Annotated[str, typer.Option(help="Pruning ratios sampled per step (comma separated).",
+                                          rich_help_panel="Schedule")] = "0,0.25,0.5,0.75,0.9",
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda[:N].", rich_help_panel="Hardware")] = "auto",
+    workers: Annotated[int, typer.Option(help="Data-loading processes.", rich_help_panel="Hardware")] = 1,
+    threads: Annotated[Optional[int], typer.Option(help="CPU threads for torch.", rich_help_panel="Hardware")] = None,
+    seed: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 0,
+) -> None:
+    """Train FTP-Pose (resumes from OUT/last.pt when it exists)."""
+    from ftppose_cli.training.trainer import TrainConfig, train
+
+    console = Console(stderr=True)
+    try:
+        if data is not None and not (cache / "info.json").exists():
+            from ftppose_cli.training.crop_cache import build_crop_cache
+            from ftppose_cli.training.teacher_labels import load_teacher_samples
+
+            build_crop_cache(load_teacher_samples(data), data, cache)
+        if not (cache / "info.json").exists():
+            raise FtpposeError(cache, "no crop cache here; pass --data to build one")
+        config = TrainConfig(
+            cache=str(cache), out_dir=str(out), size=size, window=window, epochs=epochs,
+            samples_per_epoch=samples_per_epoch, batch_size=batch_size, lr=lr,
+            epsilons=tuple(float(e) for e in epsilons.split(",")), init_from=str(init_from) if init_from else None,
+            num_workers=workers, threads=threads, seed=seed, device=device,
+        )
+        best = train(config, console)
+    except FtpposeError as exc:
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    console.print(f"best checkpoint: {best}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train_command)

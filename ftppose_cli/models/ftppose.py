@@ -1,0 +1,193 @@
+"""FTP-Pose: assembly, typed config and the registry of sizes.
+
+A model is built by one factory from a small frozen config, as in timm. The
+forward pass takes a window of K person crops and returns the key frame's
+heatmaps; ``epsilon`` (the pruning ratio) is an argument of the forward pass,
+so one set of weights serves every ratio.
+
+For video, :meth:`FTPPose.encode_frames` and :meth:`FTPPose.decode_window`
+split the work so each frame's backbone features are computed once and reused
+by every window that contains it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from ftppose_cli.formats.joints import NUM_JOINTS
+from ftppose_cli.models.backbone import ViTBackbone
+from ftppose_cli.models.fusion import CrossAttentionFusion
+from ftppose_cli.models.head import HeatmapHead
+from ftppose_cli.models.mgfe import HighResolutionBranch, TemporalBranch
+
+
+@dataclass(frozen=True)
+class FTPPoseConfig:
+    """Everything needed to rebuild the network; stored next to the weights."""
+
+    size: str = "tiny"
+    embed_dim: int = 192
+    depth: int = 12
+    num_heads: int = 3
+    img_size: tuple[int, int] = (256, 192)
+    patch_size: int = 16
+    num_joints: int = NUM_JOINTS
+    window: int = 3
+    temporal_depth: int = 4
+    fusion_mlp_ratio: float = 1.0
+    head_channels: int = 256
+    dpc_k: int = 5
+    merge_pruned: bool = False
+    intermediate_layer: int | None = None
+    joint_names: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.window < 1 or self.window % 2 == 0:
+            raise ValueError(f"window must be odd and >= 1 (K = 2r + 1), got {self.window}")
+        if any(s % self.patch_size for s in self.img_size):
+            raise ValueError(f"input size {self.img_size} is not a multiple of patch {self.patch_size}")
+
+    @property
+    def grid_size(self) -> tuple[int, int]:
+        return (self.img_size[0] // self.patch_size, self.img_size[1] // self.patch_size)
+
+    @property
+    def heatmap_size(self) -> tuple[int, int]:
+        return (self.img_size[0] // 4, self.img_size[1] // 4)
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["img_size"] = list(self.img_size)
+        data["joint_names"] = list(self.joint_names)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "FTPPoseConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown config fields: {', '.join(unknown)}")
+        data = dict(data)
+        if "img_size" in data:
+            data["img_size"] = tuple(data["img_size"])
+        if "joint_names" in data:
+            data["joint_names"] = tuple(data["joint_names"])
+        return cls(**data)
+
+
+# ViTPose widths and depths for S/B/L/H; "tiny" is our CPU default (DeiT-Ti width).
+_SIZES: dict[str, dict] = {
+    "tiny": dict(embed_dim=192, depth=12, num_heads=3, head_channels=128),
+    "small": dict(embed_dim=384, depth=12, num_heads=6, head_channels=256),
+    "base": dict(embed_dim=768, depth=12, num_heads=12, head_channels=256),
+    "large": dict(embed_dim=1024, depth=24, num_heads=16, head_channels=256),
+    "huge": dict(embed_dim=1280, depth=32, num_heads=16, head_channels=256),
+}
+
+
+def model_sizes() -> list[str]:
+    """Registered size names, smallest first."""
+    return list(_SIZES)
+
+
+def config_for(size: str, **overrides) -> FTPPoseConfig:
+    """The default config of a registered size, with fields overridden."""
+    if size not in _SIZES:
+        raise ValueError(f"unknown model size {size!r}; choose one of {', '.join(_SIZES)}")
+    return FTPPoseConfig(size=size, **{**_SIZES[size], **overrides})
+
+
+class FTPPose(nn.Module):
+    """Backbone -> MGFE (high-res spatial + pruned temporal) -> fusion -> heatmap head.
+
+    With ``window == 1`` there is no temporal path: the model is the
+    single-frame (ViTPose-style) baseline that pruning is measured against.
+    """
+
+    def __init__(self, config: FTPPoseConfig) -> None:
+        super().__init__()
+        self.config = config
+        dim = config.embed_dim
+        self.backbone = ViTBackbone(
+            img_size=config.img_size,
+            patch_size=config.patch_size,
+            embed_dim=dim,
+            depth=config.depth,
+            num_heads=config.num_heads,
+            intermediate_layer=config.intermediate_layer,
+        )
+        self.temporal: bool = config.window > 1
+        if self.temporal:
+            self.high_resolution = HighResolutionBranch(dim)
+            self.temporal_branch = TemporalBranch(dim, config.temporal_depth, config.num_heads, config.window, config.dpc_k)
+            self.fusion = CrossAttentionFusion(dim, config.num_heads, config.fusion_mlp_ratio)
+        self.head = HeatmapHead(dim, config.num_joints, config.head_channels, dim if self.temporal else None)
+
+    @property
+    def key_index(self) -> int:
+        return self.config.window // 2
+
+    def encode_frames(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Backbone tokens of independent frames: ``(M, 3, H, W)`` -> ``last, intermediate`` ``(M, N, C)``."""
+        return self.backbone(images)
+
+    def decode_window(
+        self,
+        last: torch.Tensor,
+        key_intermediate: torch.Tensor,
+        epsilon: float = 0.0,
+        merge: bool | None = None,
+    ) -> torch.Tensor:
+        """Heatmaps of the key frame from cached tokens.
+
+        Args:
+            last: ``(B, K, N, C)`` last-layer tokens of the window's frames.
+            key_intermediate: ``(B, N, C)`` intermediate tokens of the key frame.
+            epsilon: pruning ratio of the temporal branch, in [0, 1).
+            merge: average pruned tokens into their nearest kept token
+                (default: the config's ``merge_pruned``).
+        """
+        batch, window, num, dim = last.shape
+        grid = self.config.grid_size
+        key = last[:, self.key_index]
+        key_map = key.transpose(1, 2).reshape(batch, dim, *grid)
+        if not self.temporal:
+            return self.head(key_map)
+        merge = self.config.merge_pruned if merge is None else merge
+        query = self.high_resolution(key, key_intermediate, grid)
+        context = self.temporal_branch(last, epsilon, merge)
+        fused = self.fusion(query, context)
+        fused_map = fused.transpose(1, 2).reshape(batch, dim, grid[0] * 2, grid[1] * 2)
+        return self.head(key_map, fused_map)
+
+    def forward(self, clips: torch.Tensor, epsilon: float = 0.0, merge: bool | None = None) -> torch.Tensor:
+        """``(B, K, 3, H, W)`` (or ``(B, 3, H, W)`` when K = 1) -> ``(B, J, H/4, W/4)``."""
+        if clips.dim() == 4:
+            clips = clips[:, None]
+        batch, window = clips.shape[:2]
+        if window != self.config.window:
+            raise ValueError(f"model expects windows of {self.config.window} frames, got {window}")
+        last, intermediate = self.encode_frames(clips.flatten(0, 1))
+        last = last.reshape(batch, window, *last.shape[1:])
+        key_intermediate = intermediate.reshape(batch, window, *intermediate.shape[1:])[:, self.key_index]
+        return self.decode_window(last, key_intermediate, epsilon, merge)
+
+    def stage_modules(self) -> dict[str, list[nn.Module]]:
+        """Modules per stage, for FLOP and parameter accounting."""
+        stages: dict[str, list[nn.Module]] = {"backbone": [self.backbone], "head": [self.head]}
+        if self.temporal:
+            stages["mgfe"] = [self.high_resolution, self.temporal_branch]
+            stages["fusion"] = [self.fusion]
+        return stages
+
+
+def create_model(size: str | FTPPoseConfig = "tiny", **overrides) -> FTPPose:
+    """Build an FTP-Pose model from a registered size name or a config."""
+    config = size if isinstance(size, FTPPoseConfig) else config_for(size, **overrides)
+    if overrides and isinstance(size, FTPPoseConfig):
+        config = dataclasses.replace(config, **overrides)
+    return FTPPose(config)

@@ -1,0 +1,92 @@
+"""A memory-mapped cache of person crops, so training never decodes video.
+
+Decoding a 720p frame costs more than a training step's share of a crop, so
+every labelled person is cut out once: a square region around the box (1.6x
+its longer side, enough room for scale and rotation augmentation) resized to
+``side`` pixels, for the key frame and its ``radius`` neighbours on each side
+(same region, so motion is kept). Still images repeat the key frame; the
+augmentation gives them synthetic motion.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+from rich.progress import Progress
+
+from ftppose_cli.training.teacher_labels import TeacherSample
+
+REGION_FACTOR = 1.6
+
+
+def _region(box_xywh: tuple[float, float, float, float]) -> tuple[np.ndarray, float]:
+    x, y, w, h = box_xywh
+    return np.array([x + w / 2, y + h / 2], np.float32), REGION_FACTOR * max(w, h)
+
+
+def _region_affine(center: np.ndarray, extent: float, side: int) -> np.ndarray:
+    s = side / extent
+    return np.array([[s, 0, side / 2 - s * center[0]], [0, s, side / 2 - s * center[1]]], np.float64)
+
+
+def build_crop_cache(
+    samples: list[TeacherSample], data_root: str | Path, out_dir: str | Path, side: int = 320, radius: int = 1
+) -> Path:
+    """Write ``crops.u8`` (N, 2r+1, side, side, 3) and ``meta.npz``; returns ``out_dir``."""
+    root, out = Path(data_root), Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    window = 2 * radius + 1
+    crops = np.lib.format.open_memmap(
+        out / "crops.npy", mode="w+", dtype=np.uint8, shape=(len(samples), window, side, side, 3)
+    )
+    affines = np.stack([_region_affine(*_region(s.box_xywh), side) for s in samples])
+    by_source: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(samples):
+        by_source[s.source].append(i)
+    with Progress() as progress:
+        task = progress.add_task("cutting crops", total=len(by_source))
+        for source, indices in by_source.items():
+            # frame -> [(sample, slot)] for every window slot that frame fills.
+            wanted: dict[int, list[tuple[int, int]]] = defaultdict(list)
+            for i in indices:
+                s = samples[i]
+                for slot in range(window):
+                    f = min(max(s.frame + slot - radius, 0), s.num_frames - 1)
+                    wanted[f].append((i, slot))
+            for index, image in enumerate(_frames(root / source)):
+                for i, slot in wanted.get(index, ()):
+                    crops[i, slot] = cv2.warpAffine(image, affines[i][:2], (side, side), flags=cv2.INTER_AREA
+                                                    if affines[i][0, 0] < 1 else cv2.INTER_LINEAR)
+            progress.advance(task)
+    crops.flush()
+    keypoints = np.stack([s.keypoints for s in samples])
+    kp_crop = np.einsum("nij,nkj->nki", affines[:, :, :2], keypoints) + affines[:, None, :, 2]
+    np.savez(
+        out / "meta.npz",
+        keypoints=kp_crop.astype(np.float32),
+        visibility=np.stack([s.visibility for s in samples]).astype(np.float32),
+        box_extent=np.array([max(s.box_xywh[2], s.box_xywh[3]) for s in samples], np.float32) * affines[:, 0, 0],
+        box_wh=np.array([s.box_xywh[2:] for s in samples], np.float32) * affines[:, :1, 0],
+        scene=np.array([s.scene for s in samples]),
+        source=np.array([s.source for s in samples]),
+        frame=np.array([s.frame for s in samples]),
+    )
+    (out / "info.json").write_text(json.dumps({"side": side, "radius": radius, "count": len(samples)}))
+    return out
+
+
+def _frames(path: Path):
+    """BGR frames of a video in decode order, or the one frame of an image."""
+    if path.suffix.lower() in {".jpg", ".jpeg", ".png", ".bmp", ".webp"}:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is not None:
+            yield image
+        return
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            yield frame.to_ndarray(format="bgr24")

@@ -1,0 +1,138 @@
+"""The pose training dataset over the crop cache.
+
+Each item is a window of K augmented 256x192 crops of one person plus the key
+frame's heatmap targets. Sampling weights balance scenes (the corpus is
+dominated by two of them), so an epoch is a number of draws, not a pass.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from ftppose_cli.formats.joints import flip_permutation
+from ftppose_cli.pipeline.crops import box_to_center_scale, crop_affine, to_model_input, warp_crop
+from ftppose_cli.training.augment import jitter_affine, occlude, photometric, random_geometry
+from ftppose_cli.training.targets import gaussian_heatmaps
+
+VISIBLE = 0.5
+
+
+class CropCache:
+    """Read-only view of a cache written by :func:`build_crop_cache`."""
+
+    def __init__(self, root: str | Path) -> None:
+        root = Path(root)
+        self.info = json.loads((root / "info.json").read_text())
+        self.crops = np.load(root / "crops.npy", mmap_mode="r")
+        meta = np.load(root / "meta.npz")
+        self.keypoints = meta["keypoints"]
+        self.visibility = meta["visibility"]
+        self.box_wh = meta["box_wh"]
+        self.scene = meta["scene"]
+        self.source = meta["source"]
+        self.frame = meta["frame"]
+
+    def __len__(self) -> int:
+        return len(self.keypoints)
+
+    def split_by_scene(self, val_scenes: set[str]) -> tuple[np.ndarray, np.ndarray]:
+        is_val = np.isin(self.scene, sorted(val_scenes))
+        return np.flatnonzero(~is_val), np.flatnonzero(is_val)
+
+    def scene_weights(self, indices: np.ndarray, power: float = 0.5) -> np.ndarray:
+        """Per-sample weights so a scene with n people is drawn about n**power times as often as one with 1."""
+        scenes = self.scene[indices]
+        _, inverse, counts = np.unique(scenes, return_inverse=True, return_counts=True)
+        w = counts[inverse].astype(np.float64) ** (power - 1.0)
+        return w / w.sum()
+
+
+class PoseWindowDataset(Dataset):
+    """Windows of K crops around cached people, augmented when ``train``."""
+
+    def __init__(
+        self,
+        cache: CropCache,
+        indices: np.ndarray,
+        window: int = 1,
+        input_size: tuple[int, int] = (256, 192),
+        heatmap_size: tuple[int, int] = (64, 48),
+        train: bool = True,
+        seed: int = 0,
+    ) -> None:
+        self.cache = cache
+        self.indices = np.asarray(indices)
+        self.window = window
+        self.input_size = input_size
+        self.heatmap_size = heatmap_size
+        self.train = train
+        self.seed = seed
+        self.epoch = 0
+        self.flip_perm = flip_permutation()
+        cached_window = cache.crops.shape[1]
+        if window > cached_window:
+            raise ValueError(f"cache holds windows of {cached_window} frames, {window} requested")
+        centre = cached_window // 2
+        self.slots = list(range(centre - window // 2, centre + window // 2 + 1))
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Reseed augmentation per epoch so resumed runs replay the same draws."""
+        self.epoch = epoch
+
+    def __getitem__(self, item: int) -> dict[str, torch.Tensor]:
+        index = int(self.indices[item])
+        rng = np.random.default_rng((self.seed, self.epoch, item))
+        cache = self.cache
+        side = cache.crops.shape[2]
+        frames = np.asarray(cache.crops[index, self.slots])  # (K, S, S, 3)
+        keypoints = cache.keypoints[index].copy()
+        weights = (cache.visibility[index] >= VISIBLE).astype(np.float32)
+        box_w, box_h = cache.box_wh[index]
+        box = np.array([side / 2 - box_w / 2, side / 2 - box_h / 2, side / 2 + box_w / 2, side / 2 + box_h / 2])
+        aspect = self.input_size[1] / self.input_size[0]
+        center, size = box_to_center_scale(box[None], aspect=aspect)
+        center, size = center[0], size[0]
+        rotation, flip = 0.0, False
+        if self.train:
+            scale, rotation, shift, flip = random_geometry(rng)
+            center = center + shift * np.array([box_w, box_h], np.float32)
+            size = size * scale
+        matrix = crop_affine(center, size, self.input_size, rotation)
+        if flip:
+            matrix = np.array([[-1.0, 0.0, self.input_size[1] - 1.0], [0.0, 1.0, 0.0]]) @ np.vstack([matrix, [0, 0, 1]])
+        crops = []
+        still = self.window > 1 and np.array_equal(frames[0], frames[-1])
+        key = self.window // 2
+        for k, frame in enumerate(frames):
+            m = matrix
+            if self.train and still and k != key:
+                m = jitter_affine(rng, self.input_size) @ np.vstack([matrix, [0, 0, 1]])
+            crops.append(warp_crop(frame, m, self.input_size))
+        crops = np.stack(crops)
+        joints = keypoints @ matrix[:, :2].T + matrix[:, 2]
+        if flip:
+            joints = joints[self.flip_perm]
+            weights = weights[self.flip_perm]
+        if self.train:
+            crops = photometric(crops, rng)
+            if rng.random() < 0.4:
+                donor_index = int(rng.integers(len(cache)))
+                donor = np.asarray(cache.crops[donor_index, cache.crops.shape[1] // 2])
+                crops = occlude(crops, rng, donor)
+        target, target_weight = gaussian_heatmaps(joints, weights, self.input_size, self.heatmap_size)
+        return {
+            "inputs": torch.from_numpy(to_model_input(crops)),
+            "target": torch.from_numpy(target),
+            "target_weight": torch.from_numpy(target_weight),
+            "joints": torch.from_numpy(joints.astype(np.float32)),
+            "visible": torch.from_numpy(weights),
+            "box_size": torch.tensor(float(max(box_w, box_h)) * self.input_size[1] / float(size[0])),
+        }

@@ -1,0 +1,218 @@
+"""The pose training loop: heatmap regression with sampled pruning ratios.
+
+One checkpoint must serve every pruning ratio, so each step draws epsilon
+from ``epsilons`` (the temporal path sees every ratio it will be run at).
+Checkpoints carry model, optimiser, scheduler, step and RNG state, and the
+augmentation is seeded per (epoch, item), so a resumed run continues exactly
+where it stopped. Distributed training uses DistributedDataParallel when
+launched by ``torchrun`` (gloo on CPU, nccl on GPU).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from torch.utils.data import DataLoader, WeightedRandomSampler
+
+from ftppose_cli.evaluation.pck import pck
+from ftppose_cli.models.checkpoint import load_state_checked, save_checkpoint
+from ftppose_cli.models.decoding import decode_heatmaps, heatmap_to_input
+from ftppose_cli.models.ftppose import FTPPose, config_for
+from ftppose_cli.training.datasets import CropCache, PoseWindowDataset
+from ftppose_cli.training.targets import heatmap_loss
+
+
+@dataclass
+class TrainConfig:
+    cache: str
+    out_dir: str
+    size: str = "tiny"
+    window: int = 1
+    epochs: int = 30
+    samples_per_epoch: int = 4000
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 0.05
+    warmup_steps: int = 300
+    epsilons: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 0.9)
+    val_scenes: tuple[str, ...] = ("sam2_bedroom", "tfjs_dance_room")
+    init_from: str | None = None
+    num_workers: int = 1
+    threads: int | None = None
+    seed: int = 0
+    amp: bool = True
+    device: str = "auto"
+    extra: dict = field(default_factory=dict)
+
+
+def _distributed() -> tuple[int, int]:
+    if "RANK" in os.environ and "WORLD_SIZE" in os.environ and not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend)
+    if dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _device(name: str, rank: int) -> torch.device:
+    if name == "auto":
+        return torch.device(f"cuda:{rank % torch.cuda.device_count()}" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def _lr_factor(step: int, total: int, warmup: int) -> float:
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+
+
+@torch.no_grad()
+def validate(model: torch.nn.Module, loader: DataLoader, device: torch.device, epsilon: float = 0.0) -> dict[str, float]:
+    """PCK at 0.05 / 0.1 / 0.2 of the box's longer side on the validation people."""
+    model.eval()
+    preds, gts, vis, refs = [], [], [], []
+    for batch in loader:
+        heatmaps = model(batch["inputs"].to(device), epsilon)
+        coords, _ = decode_heatmaps(heatmaps.float().cpu())
+        core = model.module if hasattr(model, "module") else model
+        preds.append(heatmap_to_input(coords, core.config.heatmap_size, core.config.img_size).numpy())
+        gts.append(batch["joints"].numpy())
+        vis.append(batch["visible"].numpy() > 0)
+        refs.append(batch["box_size"].numpy())
+    if not preds:
+        return {}
+    result = pck(np.concatenate(preds), np.concatenate(gts), np.concatenate(vis), np.concatenate(refs))
+    return {f"pck@{t}": v for t, v in result.items()}
+
+
+def train(cfg: TrainConfig, console: Console | None = None) -> Path:
+    """Train (or resume) and return the path of the best exported checkpoint."""
+    rank, world = _distributed()
+    console = console or Console()
+    show = rank == 0
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    device = _device(cfg.device, rank)
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed + rank)
+    random.seed(cfg.seed + rank)
+
+    cache = CropCache(cfg.cache)
+    train_idx, val_idx = cache.split_by_scene(set(cfg.val_scenes))
+    model_cfg = config_for(cfg.size, window=cfg.window, joint_names=())
+    model = FTPPose(model_cfg).to(device)
+    if cfg.init_from:
+        # Start from another checkpoint's weights (e.g. a single-frame model for the
+        # temporal stage); tensors that the new model lacks or reshapes are skipped.
+        from safetensors.torch import load_file
+
+        state = load_file(cfg.init_from)
+        own = model.state_dict()
+        fitting = {k: v.to(own[k].dtype) for k, v in state.items() if k in own and own[k].shape == v.shape}
+        model.load_state_dict(fitting, strict=False)
+        if show:
+            console.print(f"initialised {len(fitting)}/{len(own)} tensors from {cfg.init_from}")
+
+    train_set = PoseWindowDataset(cache, train_idx, cfg.window, model_cfg.img_size, model_cfg.heatmap_size, True, cfg.seed)
+    val_set = PoseWindowDataset(cache, val_idx, cfg.window, model_cfg.img_size, model_cfg.heatmap_size, False, cfg.seed)
+    weights = cache.scene_weights(train_idx)
+    val_loader = DataLoader(val_set, batch_size=cfg.batch_size, num_workers=cfg.num_workers)
+
+    decay = [p for n, p in model.named_parameters() if p.ndim > 1 and "pos_embed" not in n and "frame_embed" not in n]
+    no_decay = [p for n, p in model.named_parameters() if not (p.ndim > 1 and "pos_embed" not in n and "frame_embed" not in n)]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr
+    )
+    steps_per_epoch = cfg.samples_per_epoch // (cfg.batch_size * world)
+    total_steps = steps_per_epoch * cfg.epochs
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _lr_factor(s, total_steps, cfg.warmup_steps))
+    use_amp = cfg.amp and device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+
+    state_path = out / "last.pt"
+    start_epoch, best, history = 0, -1.0, []
+    if state_path.exists():
+        state = torch.load(state_path, map_location="cpu", weights_only=False)
+        load_state_checked(model, state["model"], state_path)
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        scaler.load_state_dict(state["scaler"])
+        start_epoch, best, history = state["epoch"] + 1, state["best"], state["history"]
+        torch.set_rng_state(state["torch_rng"])
+        random.setstate(state["py_rng"])
+        if show:
+            console.print(f"resumed from {state_path} at epoch {start_epoch}")
+
+    ddp_model = model
+    if world > 1:
+        ddp_model = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
+
+    for epoch in range(start_epoch, cfg.epochs):
+        train_set.set_epoch(epoch)
+        generator = torch.Generator().manual_seed(cfg.seed * 1000 + epoch * world + rank)
+        sampler = WeightedRandomSampler(weights, steps_per_epoch * cfg.batch_size, replacement=True, generator=generator)
+        loader = DataLoader(train_set, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.num_workers,
+                            drop_last=True, persistent_workers=False)
+        eps_rng = random.Random(cfg.seed * 7919 + epoch)
+        ddp_model.train()
+        started = time.time()
+        running = 0.0
+        with Progress(TextColumn(f"epoch {epoch + 1}/{cfg.epochs}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("loss {task.fields[loss]:.3e}"), TimeRemainingColumn(), console=console,
+                      disable=not show, transient=True) as progress:
+            task = progress.add_task("train", total=steps_per_epoch, loss=0.0)
+            for step, batch in enumerate(loader):
+                epsilon = eps_rng.choice(cfg.epsilons) if cfg.window > 1 else 0.0
+                inputs = batch["inputs"].to(device, non_blocking=True)
+                with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+                    heatmaps = ddp_model(inputs, epsilon)
+                loss = heatmap_loss(heatmaps, batch["target"].to(device), batch["target_weight"].to(device))
+                optimizer.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                scaler.unscale_(optimizer)
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                scaler.step(optimizer)
+                scaler.update()
+                scheduler.step()
+                running += loss.item()
+                progress.update(task, advance=1, loss=running / (step + 1))
+        metrics = {"epoch": epoch, "loss": running / max(1, steps_per_epoch), "seconds": time.time() - started,
+                   "lr": scheduler.get_last_lr()[0]}
+        if show:
+            metrics.update(validate(model, val_loader, device))
+            if cfg.window > 1:
+                metrics.update({f"{k}@eps0.5": v for k, v in validate(model, val_loader, device, 0.5).items()})
+            history.append(metrics)
+            score = metrics.get("pck@0.1", 0.0) + metrics.get("pck@0.2", 0.0)
+            if score > best:
+                best = score
+                save_checkpoint(model, out / "best", half=True, metadata={
+                    "trained_epsilons": list(cfg.epsilons) if cfg.window > 1 else [0.0],
+                    "training": {**asdict(cfg), "epoch": epoch, "val": metrics}})
+            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                        "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(), "epoch": epoch,
+                        "best": best, "history": history, "torch_rng": torch.get_rng_state(),
+                        "py_rng": random.getstate(), "config": asdict(cfg)}, out / "last.tmp")
+            os.replace(out / "last.tmp", state_path)
+            (out / "history.json").write_text(json.dumps(history, indent=1))
+            console.print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
+        if world > 1:
+            dist.barrier()
+    if dist.is_initialized():
+        dist.destroy_process_group()
+    return out / "best.safetensors"
