@@ -1,0 +1,140 @@
+"""Batched top-down pose estimation around an FTP-Pose model.
+
+The work is split so video inference pays the backbone once per person-frame:
+:meth:`PoseEstimator.encode` crops every person of a batch of frames and runs
+the backbone on all of them in one pass; :meth:`PoseEstimator.decode` runs the
+MGFE, fusion and head on windows assembled from those cached tokens and maps
+the heatmap peaks back to image pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ftppose_cli.models.decoding import decode_heatmaps, flip_back, heatmap_to_input
+from ftppose_cli.models.ftppose import FTPPose
+from ftppose_cli.pipeline.crops import box_to_center_scale, crop_affine, invert_affine, to_model_input, warp_crop
+
+
+@dataclass
+class PersonFeatures:
+    """Backbone tokens of the people of one frame, aligned with its boxes."""
+
+    last: torch.Tensor  # (n, N, C)
+    intermediate: torch.Tensor  # (n, N, C)
+    to_image: np.ndarray  # (n, 2, 3): model-input pixels -> image pixels
+    last_flipped: torch.Tensor | None = None
+    intermediate_flipped: torch.Tensor | None = None
+
+    def __len__(self) -> int:
+        return int(self.last.shape[0])
+
+
+class PoseEstimator:
+    """Crops, backbone, windows -> keypoints in image pixels with per-joint scores."""
+
+    def __init__(
+        self,
+        model: FTPPose,
+        device: torch.device | str = "cpu",
+        epsilon: float = 0.0,
+        half: bool = False,
+        flip_test: bool = False,
+        max_batch: int = 64,
+    ) -> None:
+        self.device = torch.device(device)
+        self.dtype = torch.float16 if half and self.device.type != "cpu" else torch.float32
+        self.model = model.to(self.device, self.dtype).eval()
+        self.config = model.config
+        self.epsilon = epsilon
+        self.flip_test = flip_test
+        self.max_batch = max_batch
+        self.backbone_crops = 0  # person-frames sent through the backbone, for accounting
+
+    @property
+    def window(self) -> int:
+        return self.config.window
+
+    def _crops(self, image: np.ndarray, boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        size = self.config.img_size
+        centers, sizes = box_to_center_scale(boxes_xyxy, aspect=size[1] / size[0])
+        crops, to_image = [], []
+        for c, s in zip(centers, sizes):
+            matrix = crop_affine(c, s, size)
+            crops.append(warp_crop(image, matrix, size))
+            to_image.append(invert_affine(matrix))
+        return np.stack(crops), np.stack(to_image)
+
+    @torch.inference_mode()
+    def _backbone(self, crops: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        lasts, inters = [], []
+        for start in range(0, len(crops), self.max_batch):
+            x = torch.from_numpy(to_model_input(crops[start:start + self.max_batch]))
+            last, inter = self.model.encode_frames(x.to(self.device, self.dtype))
+            lasts.append(last)
+            inters.append(inter)
+        self.backbone_crops += len(crops)
+        return torch.cat(lasts), torch.cat(inters)
+
+    def encode(self, images: list[np.ndarray], boxes: list[np.ndarray]) -> list[PersonFeatures]:
+        """Backbone features of every person of a batch of frames, in one pass over all crops."""
+        counts = [len(b) for b in boxes]
+        dim = self.config.embed_dim
+        num = self.config.grid_size[0] * self.config.grid_size[1]
+        if sum(counts) == 0:
+            empty = torch.zeros(0, num, dim, device=self.device, dtype=self.dtype)
+            return [PersonFeatures(empty, empty, np.zeros((0, 2, 3))) for _ in images]
+        crops, to_image = zip(*(self._crops(img, b) for img, b in zip(images, boxes) if len(b)))
+        crops = np.concatenate(crops)
+        to_image = np.concatenate(to_image)
+        last, inter = self._backbone(crops)
+        last_f = inter_f = None
+        if self.flip_test:
+            last_f, inter_f = self._backbone(np.ascontiguousarray(crops[:, :, ::-1]))
+        out, start = [], 0
+        for n in counts:
+            sl = slice(start, start + n)
+            out.append(PersonFeatures(last[sl], inter[sl], to_image[sl],
+                                      None if last_f is None else last_f[sl], None if inter_f is None else inter_f[sl]))
+            start += n
+        return out
+
+    @torch.inference_mode()
+    def decode(
+        self,
+        last: torch.Tensor,
+        key_intermediate: torch.Tensor,
+        to_image: np.ndarray,
+        last_flipped: torch.Tensor | None = None,
+        key_intermediate_flipped: torch.Tensor | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Windows ``(B, K, N, C)`` -> keypoints ``(B, J, 2)`` in image pixels and scores ``(B, J)``."""
+        if last.shape[0] == 0:
+            joints = self.config.num_joints
+            return np.zeros((0, joints, 2), np.float32), np.zeros((0, joints), np.float32)
+        heatmaps = []
+        for start in range(0, last.shape[0], self.max_batch):
+            sl = slice(start, start + self.max_batch)
+            h = self.model.decode_window(last[sl], key_intermediate[sl], self.epsilon).float()
+            if self.flip_test and last_flipped is not None:
+                hf = self.model.decode_window(last_flipped[sl], key_intermediate_flipped[sl], self.epsilon).float()
+                h = 0.5 * (h + flip_back(hf))
+            heatmaps.append(h.cpu())
+        coords, scores = decode_heatmaps(torch.cat(heatmaps))
+        coords = heatmap_to_input(coords, self.config.heatmap_size, self.config.img_size).numpy()
+        xy = np.einsum("bij,bkj->bki", to_image[:, :, :2], coords) + to_image[:, None, :, 2]
+        return xy.astype(np.float32), scores.numpy().astype(np.float32)
+
+    def estimate_stills(self, images: list[np.ndarray], boxes: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Poses on still images: each person's window repeats its one frame."""
+        features = self.encode(images, boxes)
+        results = []
+        for f in features:
+            k = self.window
+            last = f.last[:, None].expand(-1, k, -1, -1)
+            last_f = None if f.last_flipped is None else f.last_flipped[:, None].expand(-1, k, -1, -1)
+            results.append(self.decode(last, f.intermediate, f.to_image, last_f, f.intermediate_flipped))
+        return results
