@@ -29,6 +29,8 @@ def train_command(
                                         rich_help_panel="Model")] = 1,
     init_from: Annotated[Optional[Path], typer.Option(help="Initialise from these weights (.safetensors).",
                                                       rich_help_panel="Model")] = None,
+    freeze_backbone: Annotated[bool, typer.Option("--freeze-backbone", help="Train only MGFE, fusion and head.",
+                                                  rich_help_panel="Model")] = False,
     epochs: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 30,
     samples_per_epoch: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 4000,
     batch_size: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 32,
@@ -56,6 +58,7 @@ def train_command(
             cache=str(cache), out_dir=str(out), size=size, window=window, epochs=epochs,
             samples_per_epoch=samples_per_epoch, batch_size=batch_size, lr=lr,
             epsilons=tuple(float(e) for e in epsilons.split(",")), init_from=str(init_from) if init_from else None,
+            freeze_backbone=freeze_backbone,
             num_workers=workers, threads=threads, seed=seed, device=device,
         )
         best = train(config, console)

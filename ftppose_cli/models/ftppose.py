@@ -79,9 +79,10 @@ class FTPPoseConfig:
         return cls(**data)
 
 
-# ViTPose widths and depths for S/B/L/H; "tiny" is our CPU default (DeiT-Ti width).
+# ViTPose widths and depths for S/B/L/H; "tiny" is our CPU default (DeiT-Ti width, a
+# lighter head and temporal branch so the whole model stays near the backbone's cost).
 _SIZES: dict[str, dict] = {
-    "tiny": dict(embed_dim=192, depth=12, num_heads=3, head_channels=128),
+    "tiny": dict(embed_dim=192, depth=12, num_heads=3, head_channels=128, temporal_depth=2),
     "small": dict(embed_dim=384, depth=12, num_heads=6, head_channels=256),
     "base": dict(embed_dim=768, depth=12, num_heads=12, head_channels=256),
     "large": dict(embed_dim=1024, depth=24, num_heads=16, head_channels=256),

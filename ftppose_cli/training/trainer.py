@@ -48,6 +48,7 @@ class TrainConfig:
     epsilons: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 0.9)
     val_scenes: tuple[str, ...] = ("sam2_bedroom", "tfjs_dance_room")
     init_from: str | None = None
+    freeze_backbone: bool = False  # temporal stage: train MGFE, fusion and head on a fixed backbone
     num_workers: int = 1
     threads: int | None = None
     seed: int = 0
@@ -126,13 +127,17 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
         if show:
             console.print(f"initialised {len(fitting)}/{len(own)} tensors from {cfg.init_from}")
 
+    if cfg.freeze_backbone:
+        model.backbone.requires_grad_(False)
+
     train_set = PoseWindowDataset(cache, train_idx, cfg.window, model_cfg.img_size, model_cfg.heatmap_size, True, cfg.seed)
     val_set = PoseWindowDataset(cache, val_idx, cfg.window, model_cfg.img_size, model_cfg.heatmap_size, False, cfg.seed)
     weights = cache.scene_weights(train_idx)
     val_loader = DataLoader(val_set, batch_size=cfg.batch_size, num_workers=cfg.num_workers)
 
-    decay = [p for n, p in model.named_parameters() if p.ndim > 1 and "pos_embed" not in n and "frame_embed" not in n]
-    no_decay = [p for n, p in model.named_parameters() if not (p.ndim > 1 and "pos_embed" not in n and "frame_embed" not in n)]
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    decay = [p for n, p in trainable if p.ndim > 1 and "pos_embed" not in n and "frame_embed" not in n]
+    no_decay = [p for n, p in trainable if not (p.ndim > 1 and "pos_embed" not in n and "frame_embed" not in n)]
     optimizer = torch.optim.AdamW(
         [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr
     )
@@ -170,6 +175,8 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
                             drop_last=True, persistent_workers=False)
         eps_rng = random.Random(cfg.seed * 7919 + epoch)
         ddp_model.train()
+        if cfg.freeze_backbone:
+            model.backbone.eval()  # no dropout / drop-path drift in the fixed part
         started = time.time()
         running = 0.0
         with Progress(TextColumn(f"epoch {epoch + 1}/{cfg.epochs}"), BarColumn(), MofNCompleteColumn(),

@@ -1,0 +1,146 @@
+"""`ftppose annotate`: arguments, progress and the report; the work is in the library."""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
+from rich.table import Table
+from rich.text import Text
+
+from ftppose_cli.errors import FtpposeError
+
+
+class JsonFormat(str, Enum):
+    posetrack18 = "posetrack18"
+    posetrack17 = "posetrack17"
+
+
+def annotate_command(
+    videos: Annotated[list[str], typer.Argument(help="Video files, folders of videos, or glob patterns.",
+                                                show_default=False)],
+    boxes: Annotated[Optional[Path], typer.Option(help="Person boxes from a JSON file (COCO results or PoseTrack) "
+                                                  "instead of the built-in detector.", rich_help_panel="Input")] = None,
+    weights: Annotated[Optional[Path], typer.Option(help="Pose checkpoint (.safetensors with its .json). "
+                                                    "[default: weights/pose]", rich_help_panel="Model")] = None,
+    pruning_ratio: Annotated[float, typer.Option("--pruning-ratio", "-e", min=0.0, max=0.99,
+                                                 help="Fraction of temporal tokens FTP-Pose drops (epsilon).",
+                                                 rich_help_panel="Model")] = 0.5,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N or mps.", rich_help_panel="Model")] = "auto",
+    batch_size: Annotated[int, typer.Option(min=1, help="Frames per batch; all their people go through the "
+                                            "backbone together.", rich_help_panel="Model")] = 8,
+    half: Annotated[bool, typer.Option("--half", help="Half precision (GPU only).", rich_help_panel="Model")] = False,
+    flip_test: Annotated[bool, typer.Option("--flip-test", help="Average with the mirrored crop (2x backbone cost).",
+                                            rich_help_panel="Model")] = False,
+    detector: Annotated[Optional[Path], typer.Option(help="Person detector checkpoint. [default: weights/detector]",
+                                                     rich_help_panel="Detection")] = None,
+    det_thr: Annotated[float, typer.Option(min=0.0, max=1.0, help="Minimum person-box score.",
+                                           rich_help_panel="Detection")] = 0.4,
+    output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Where the overlay and JSON go.",
+                                             rich_help_panel="Output")] = Path("ftppose_out"),
+    json_format: Annotated[JsonFormat, typer.Option("--format", help="Layout of the pose JSON.",
+                                                    rich_help_panel="Output")] = JsonFormat.posetrack18,
+    no_video: Annotated[bool, typer.Option("--no-video", help="Write the JSON only.", rich_help_panel="Output")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing outputs.", rich_help_panel="Output")] = False,
+    report_json: Annotated[Optional[Path], typer.Option("--report-json", help="Write the speed report as JSON.",
+                                                        rich_help_panel="Output")] = None,
+    kpt_thr: Annotated[float, typer.Option(min=0.0, max=1.0, help="Hide joints scored below this.",
+                                           rich_help_panel="Display")] = 0.3,
+    show_boxes: Annotated[bool, typer.Option("--show-boxes", help="Draw person boxes.",
+                                             rich_help_panel="Display")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.",
+                                        rich_help_panel="Display")] = False,
+) -> None:
+    """Annotate videos with poses: an overlay MP4 and a PoseTrack JSON per video."""
+    from ftppose_cli.pipeline.annotate import AnnotateOptions, VideoReport
+    from ftppose_cli.pipeline.builder import build_annotator, build_person_source
+    from ftppose_cli.runtime import expand_videos
+
+    err = Console(stderr=True, highlight=False)
+    out = Console(highlight=False, quiet=quiet)
+    paths, input_errors = expand_videos(videos)
+    for error in input_errors:
+        err.print(f"[red]error:[/red] {error}", soft_wrap=True)
+    options = AnnotateOptions(
+        output_dir=output_dir, write_video=not no_video, overwrite=overwrite, batch_size=batch_size,
+        json_layout="2017" if json_format is JsonFormat.posetrack17 else "2018", kpt_thr=kpt_thr,
+        show_boxes=show_boxes, min_box_score=det_thr,
+    )
+    try:
+        annotator = build_annotator(options, weights=weights, detector=detector, use_detector=boxes is None, device=device,
+                                    pruning_ratio=pruning_ratio, half=half, flip_test=flip_test,
+                                    det_thr=det_thr)
+    except FtpposeError as error:
+        err.print(f"[red]error:[/red] {error}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    reports: list[VideoReport] = []
+    failures = len(input_errors)
+    interrupted = False
+    for path in paths:
+        try:
+            people = build_person_source(boxes, path) if boxes else None
+            with _progress(out, path.name) as (progress, task):
+                def update(done: int, total: int | None, people_now: int) -> None:
+                    progress.update(task, completed=done, total=total, people=people_now)
+
+                report = annotator.annotate(path, people=people, progress=None if quiet else update)
+        except FtpposeError as error:
+            failures += 1
+            err.print(f"[red]error:[/red] {error}", soft_wrap=True)
+            continue
+        reports.append(report)
+        for warning in report.warnings:
+            err.print(f"[yellow]warning:[/yellow] {path}: {warning}", soft_wrap=True)
+        if report.interrupted:
+            interrupted = True
+            err.print(f"[yellow]interrupted:[/yellow] {path}: kept the {report.frames} frames done", soft_wrap=True)
+            break
+    if reports:
+        out.print(_report_table(reports))
+    if report_json is not None:
+        report_json.write_text(json.dumps([r.to_dict() for r in reports], indent=2) + "\n")
+    if interrupted:
+        raise typer.Exit(130)
+    if failures:
+        raise typer.Exit(1)
+
+
+class _FpsColumn(ProgressColumn):
+    """Frames per second, from rich's own speed estimate."""
+
+    def render(self, task) -> Text:
+        return Text(f"{task.speed:5.1f} fps" if task.speed else "")
+
+
+@contextmanager
+def _progress(console: Console, name: str):
+    """A per-video progress bar (frames, fps, ETA, people); silent when the console is quiet."""
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), _FpsColumn(),
+                  TextColumn("people {task.fields[people]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                  console=console, transient=True, disable=console.quiet) as progress:
+        yield progress, progress.add_task(name, total=None, people=0)
+
+
+def _report_table(reports) -> Table:
+    from ftppose_cli.pipeline.annotate import STAGES
+
+    table = Table(title="ftppose annotate: speed report", title_justify="left")
+    for column in ("video", "frames", "people", "tracks", *[f"{s} ms" for s in STAGES], "fps"):
+        table.add_column(column, justify="left" if column == "video" else "right")
+    for r in reports:
+        ms = r.stage_ms_per_frame()
+        table.add_row(r.video.name + (" (interrupted)" if r.interrupted else ""), str(r.frames), str(r.person_frames),
+                      str(r.tracks), *[f"{ms[s]:.1f}" for s in STAGES], f"{r.fps:.1f}")
+    table.caption = "ms per frame for each stage; fps end to end (decode runs on its own thread, overlapping)"
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    app.command("annotate")(annotate_command)

@@ -1,0 +1,238 @@
+"""`annotate`: video in, overlay video and PoseTrack JSON out.
+
+Data flows one way: decode (its own thread) -> detect people (batched over
+frames) -> track (ByteTrack, frame by frame) -> backbone on every person crop
+of the batch in one pass -> per-track windows once their last frame is
+encoded -> MGFE + fusion + head -> draw -> encode. Each stage's time is
+measured, so the report says where a video's time went.
+
+Ctrl-C (KeyboardInterrupt) stops after the current batch: the video written so
+far is finished so it plays, and the JSON lists the frames done with
+``"interrupted": true`` in its ``ftppose`` record.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import supervision as sv
+
+from ftppose_cli.drawing import PoseAnnotator
+from ftppose_cli.errors import InputError
+from ftppose_cli.formats.detections import BoxesByFrame
+from ftppose_cli.pipeline.estimator import PoseEstimator
+from ftppose_cli.pipeline.poses import PoseResult
+from ftppose_cli.pipeline.tracking import PersonTracker
+from ftppose_cli.pipeline.windows import FrameEntry, WindowScheduler
+from ftppose_cli.video.reader import Frame, VideoReader
+from ftppose_cli.video.writer import VideoWriter
+
+STAGES = ("decode", "detect", "track", "pose", "draw", "encode")
+
+
+class PersonSource(Protocol):
+    """Anything that finds people in a batch of frames (the built-in detector, a boxes file)."""
+
+    def detect(self, images: list[np.ndarray]) -> list[sv.Detections]: ...
+
+
+class BoxesFileSource:
+    """People from precomputed boxes, looked up by frame position."""
+
+    def __init__(self, boxes: BoxesByFrame) -> None:
+        self.boxes = boxes
+        self._next = 0
+
+    def detect(self, images: list[np.ndarray]) -> list[sv.Detections]:
+        out = []
+        for _ in images:
+            b = self.boxes.get(self._next, np.zeros((0, 5), np.float32))
+            out.append(sv.Detections(xyxy=b[:, :4].astype(np.float32), confidence=b[:, 4].astype(np.float32),
+                                     class_id=np.zeros(len(b), int)))
+            self._next += 1
+        return out
+
+
+@dataclass
+class AnnotateOptions:
+    output_dir: Path
+    write_video: bool = True
+    json_layout: str = "2018"  # or "2017"
+    overwrite: bool = False
+    batch_size: int = 8  # frames per batch; every person of the batch goes through the backbone at once
+    kpt_thr: float = 0.3
+    show_boxes: bool = False
+    min_box_score: float = 0.0
+
+
+@dataclass
+class VideoReport:
+    video: Path
+    frames: int = 0
+    person_frames: int = 0
+    tracks: int = 0
+    backbone_crops: int = 0
+    stage_seconds: dict[str, float] = field(default_factory=lambda: {s: 0.0 for s in STAGES})
+    wall_seconds: float = 0.0
+    outputs: list[Path] = field(default_factory=list)
+    interrupted: bool = False
+    truncated: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+    def stage_ms_per_frame(self) -> dict[str, float]:
+        return {s: 1000.0 * v / max(1, self.frames) for s, v in self.stage_seconds.items()}
+
+    def to_dict(self) -> dict:
+        return {
+            "video": str(self.video), "frames": self.frames, "person_frames": self.person_frames,
+            "tracks": self.tracks, "backbone_crops": self.backbone_crops, "fps": self.fps,
+            "wall_seconds": self.wall_seconds, "stage_ms_per_frame": self.stage_ms_per_frame(),
+            "outputs": [str(p) for p in self.outputs], "interrupted": self.interrupted,
+            "truncated": self.truncated, "warnings": list(self.warnings),
+        }
+
+
+ProgressCallback = Callable[[int, int | None, int], None]  # frames done, total (if known), people in the batch
+
+
+class VideoAnnotator:
+    """Runs the whole pipeline on one video at a time with a shared model and detector."""
+
+    def __init__(self, estimator: PoseEstimator, people: PersonSource | None, options: AnnotateOptions) -> None:
+        self.estimator = estimator
+        self.people = people
+        self.options = options
+        self.drawer = PoseAnnotator(kpt_thr=options.kpt_thr, show_boxes=options.show_boxes)
+
+    def output_paths(self, video: Path) -> tuple[Path, Path]:
+        stem = self.options.output_dir / video.stem
+        return stem.with_suffix(".mp4"), stem.with_suffix(".json")
+
+    def annotate(self, video: str | Path, people: PersonSource | None = None,
+                 progress: ProgressCallback | None = None) -> VideoReport:
+        """Annotate one video; raises :class:`InputError` for bad input before any output exists."""
+        from ftppose_cli.formats.posetrack_writer import PoseTrackWriter  # noqa: F401
+
+        video = Path(video)
+        people = people or self.people
+        if people is None:
+            raise InputError(video, "no person source: give a detector or a boxes file")
+        video_out, json_out = self.output_paths(video)
+        for path in (json_out, video_out) if self.options.write_video else (json_out,):
+            if path.exists() and not self.options.overwrite:
+                raise InputError(path, "output exists; pass --overwrite to replace it")
+        report = VideoReport(video)
+        started = time.perf_counter()
+        crops_before = self.estimator.backbone_crops
+        with VideoReader(video) as reader:
+            info = reader.info
+            self.options.output_dir.mkdir(parents=True, exist_ok=True)
+            json_writer = PoseTrackWriter(json_out, info, layout=self.options.json_layout,
+                                          overwrite=self.options.overwrite)
+            writer = VideoWriter.like(video_out, info, overwrite=self.options.overwrite) if self.options.write_video else None
+            tracker = PersonTracker(float(info.fps) if info.fps else 25.0)
+            scheduler = WindowScheduler(self.estimator.window // 2)
+            track_ids: set[int] = set()
+            timer = _StageTimer(report.stage_seconds)
+
+            def emit(ready: list[FrameEntry]) -> None:
+                if not ready:
+                    return
+                with timer("pose"):
+                    batch = scheduler.windows(ready)
+                    xy, scores = self.estimator.decode(batch.last, batch.key_intermediate, batch.to_image,
+                                                       batch.last_flipped, batch.key_intermediate_flipped)
+                start = 0
+                for entry, count in zip(batch.entries, batch.counts):
+                    poses = PoseResult(xy=xy[start:start + count], scores=scores[start:start + count],
+                                       boxes=entry.boxes.astype(np.float32), box_scores=entry.box_scores.astype(np.float32),
+                                       track_ids=entry.track_ids.astype(int))
+                    start += count
+                    frame: Frame = entry.payload
+                    json_writer.add_frame(frame.index, poses)
+                    if writer is not None:
+                        with timer("draw"):
+                            canvas = self.drawer.annotate(frame.image.copy(), poses)
+                        with timer("encode"):
+                            writer.write(canvas, frame.pts)
+                    report.frames += 1
+                    report.person_frames += count
+
+            finished = False
+            try:
+                frames = iter(reader)
+                while True:
+                    with timer("decode"):
+                        chunk = _take(frames, self.options.batch_size)
+                    if not chunk:
+                        break
+                    images = [f.image for f in chunk]
+                    with timer("detect"):
+                        detections = people.detect(images)
+                    entries = []
+                    with timer("track"):
+                        for frame, det in zip(chunk, detections):
+                            if self.options.min_box_score > 0 and det.confidence is not None:
+                                det = det[det.confidence >= self.options.min_box_score]
+                            tracked = tracker.update(det)
+                            track_ids.update(int(t) for t in tracked.tracker_id)
+                            conf = tracked.confidence if tracked.confidence is not None else np.ones(len(tracked))
+                            entries.append(FrameEntry(frame.index, frame, tracked.xyxy.reshape(-1, 4), conf,
+                                                      np.asarray(tracked.tracker_id, int)))
+                    with timer("pose"):
+                        features = self.estimator.encode(images, [e.boxes for e in entries])
+                    for entry, feats in zip(entries, features):
+                        entry.features = feats
+                        emit(scheduler.push(entry))
+                    if progress is not None:
+                        progress(report.frames, info.frame_count, sum(len(e.track_ids) for e in entries))
+                emit(scheduler.flush())
+                finished = True
+            except KeyboardInterrupt:
+                report.interrupted = True
+            finally:
+                report.truncated = reader.truncated
+                report.warnings.extend(reader.warnings)
+                if writer is not None:
+                    kept = writer.close(finished=finished, keep=True)
+                    report.warnings.extend(writer.warnings)
+                    if kept is not None:
+                        report.outputs.append(kept)
+                report.tracks = len(track_ids)
+                report.backbone_crops = self.estimator.backbone_crops - crops_before
+                report.wall_seconds = time.perf_counter() - started
+                json_writer.close(interrupted=report.interrupted, extra={"report": report.to_dict()})
+                report.outputs.insert(0, json_out)
+        return report
+
+
+def _take(frames, count: int) -> list[Frame]:
+    chunk = []
+    for frame in frames:
+        chunk.append(frame)
+        if len(chunk) == count:
+            break
+    return chunk
+
+
+class _StageTimer:
+    def __init__(self, totals: dict[str, float]) -> None:
+        self.totals = totals
+
+    @contextmanager
+    def __call__(self, stage: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.totals[stage] += time.perf_counter() - start

@@ -1,0 +1,77 @@
+"""Where the shipped weights are, which device to run on, and which files to annotate.
+
+Shared by the CLI, the examples and the benchmarks so that they resolve
+``--device auto`` and the default weights the same way.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+import torch
+
+from ftppose_cli.errors import FtpposeError, InputError
+
+VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts"})
+
+
+def weights_dir() -> Path:
+    """``$FTPPOSE_WEIGHTS`` if set, else the ``weights/`` folder shipped beside the package."""
+    env = os.environ.get("FTPPOSE_WEIGHTS")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "weights"
+
+
+def default_pose_weights() -> Path:
+    return weights_dir() / "pose.safetensors"
+
+
+def default_detector_weights() -> Path:
+    return weights_dir() / "detector.safetensors"
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """``auto`` picks CUDA, then Apple's MPS, then the CPU; an explicit device must exist."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise FtpposeError(None, f"unknown device {name!r}; use auto, cpu, cuda, cuda:N or mps") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise FtpposeError(None, f"device {name!r} requested but CUDA is not available on this machine")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise FtpposeError(None, f"device {name!r} requested but only {torch.cuda.device_count()} GPU(s) exist")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise FtpposeError(None, "device 'mps' requested but MPS is not available on this machine")
+    return device
+
+
+def expand_videos(inputs: list[str]) -> tuple[list[Path], list[InputError]]:
+    """Files, folders (their videos, sorted) and globs -> video paths, plus one error per input that gave none."""
+    found: list[Path] = []
+    errors: list[InputError] = []
+    for raw in inputs:
+        path = Path(raw)
+        if path.is_dir():
+            videos = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
+            if not videos:
+                errors.append(InputError(path, "folder holds no video files"))
+            found.extend(videos)
+        elif path.exists():
+            found.append(path)
+        elif glob.has_magic(raw):
+            matches = sorted(Path(p) for p in glob.glob(raw, recursive=True) if Path(p).is_file())
+            if not matches:
+                errors.append(InputError(raw, "pattern matches no files"))
+            found.extend(matches)
+        else:
+            errors.append(InputError(path, "no such file or folder"))
+    unique = list(dict.fromkeys(p.resolve() for p in found))
+    return [Path(p) for p in unique], errors

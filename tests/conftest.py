@@ -1,0 +1,34 @@
+"""Shared fixtures: a tiny random checkpoint, and `tests/` on the path for `video_factory`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random K=3 FTP-Pose small enough for fast CPU tests (64x48 input, 2 layers)."""
+    from ftppose_cli.models.checkpoint import save_checkpoint
+    from ftppose_cli.models.ftppose import create_model
+
+    torch.manual_seed(0)
+    model = create_model("tiny", img_size=(64, 48), depth=2, temporal_depth=1)
+    torch.nn.init.normal_(model.head.temporal_entry.weight, std=0.02)
+    path = tmp_path_factory.mktemp("weights") / "pose"
+    save_checkpoint(model, path, half=False)
+    return path.with_suffix(".safetensors")
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present")
+    return SHARED_DATA

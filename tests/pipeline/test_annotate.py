@@ -1,0 +1,142 @@
+"""The annotate pipeline on small generated videos, with injected boxes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import supervision as sv
+import video_factory as factory
+
+from ftppose_cli.errors import InputError
+from ftppose_cli.models.checkpoint import load_model
+from ftppose_cli.pipeline.annotate import AnnotateOptions, BoxesFileSource, VideoAnnotator
+from ftppose_cli.pipeline.estimator import PoseEstimator
+
+
+def _annotator(checkpoint: Path, out: Path, **options) -> VideoAnnotator:
+    estimator = PoseEstimator(load_model(checkpoint), epsilon=0.5)
+    return VideoAnnotator(estimator, None, AnnotateOptions(output_dir=out, batch_size=4, **options))
+
+
+def _boxes(frames: int, people: list[tuple[int, int]] | None = None, skip: set[int] = frozenset()) -> BoxesFileSource:
+    """Two people by default, absent in the frames of ``skip``."""
+    people = people or [(2, 2), (30, 4)]
+    return BoxesFileSource({
+        i: np.array([[x, y, x + 20, y + 40, 0.9] for x, y in people], np.float32)
+        for i in range(frames) if i not in skip
+    })
+
+
+def test_json_lists_every_frame_with_tracks_and_categories(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    video = factory.plain_video(tmp_path)  # 20 frames, 64x48
+    report = _annotator(tiny_checkpoint, tmp_path / "out").annotate(video, _boxes(20, skip={5, 6}))
+    document = json.loads((tmp_path / "out" / "plain.json").read_text())
+    assert [img["frame_id"] for img in document["images"]] == list(range(20))
+    assert document["categories"][0]["keypoints"][2] == "head_top"
+    per_frame = {}
+    for ann in document["annotations"]:
+        per_frame.setdefault(ann["image_id"], []).append(ann)
+        assert len(ann["keypoints"]) == 51 and len(ann["scores"]) == 17 and len(ann["bbox"]) == 4
+    assert 5 not in per_frame and 6 not in per_frame  # empty frames still listed, with nobody
+    assert {a["track_id"] for a in document["annotations"]} == {0, 1}
+    assert report.frames == 20 and report.person_frames == 36 and report.tracks == 2
+    assert report.backbone_crops == report.person_frames  # each person-frame through the backbone once
+    assert document["ftppose"]["interrupted"] is False
+
+
+def test_overlay_keeps_size_timestamps_and_audio(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    video = factory.vfr_video(tmp_path, audio_codec="aac")
+    _annotator(tiny_checkpoint, tmp_path / "out").annotate(video, _boxes(100))
+    out = tmp_path / "out" / "vfr.mp4"
+    assert factory.frame_times(out) == factory.frame_times(video)
+    assert factory.count_packets(out, "audio") == factory.count_packets(video, "audio")
+    with av.open(str(out)) as container:
+        assert container.streams.video[0].codec_context.name == "h264"
+
+
+def test_odd_size_and_rotated_videos(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    for video, size in ((factory.odd_size_video(tmp_path), (321, 239)), (factory.rotated_video(tmp_path), (48, 64))):
+        _annotator(tiny_checkpoint, tmp_path / "out").annotate(video, _boxes(40))
+        with av.open(str(tmp_path / "out" / f"{video.stem}.mp4")) as container:
+            stream = container.streams.video[0]
+            assert (stream.width, stream.height) == size
+
+
+def test_no_people_still_gives_every_frame(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    video = factory.plain_video(tmp_path)
+    report = _annotator(tiny_checkpoint, tmp_path / "out").annotate(video, BoxesFileSource({}))
+    document = json.loads((tmp_path / "out" / "plain.json").read_text())
+    assert len(document["images"]) == 20 and document["annotations"] == [] and report.tracks == 0
+
+
+def test_existing_outputs_are_kept_unless_overwrite(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    video = factory.plain_video(tmp_path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "plain.json").write_text("mine")
+    with pytest.raises(InputError, match="output exists"):
+        _annotator(tiny_checkpoint, tmp_path / "out").annotate(video, _boxes(20))
+    assert (tmp_path / "out" / "plain.json").read_text() == "mine"
+    _annotator(tiny_checkpoint, tmp_path / "out", overwrite=True).annotate(video, _boxes(20))
+    assert json.loads((tmp_path / "out" / "plain.json").read_text())["images"]
+
+
+def test_posetrack17_layout_and_json_only(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    video = factory.plain_video(tmp_path)
+    _annotator(tiny_checkpoint, tmp_path / "out", json_layout="2017", write_video=False).annotate(video, _boxes(20))
+    document = json.loads((tmp_path / "out" / "plain.json").read_text())
+    assert len(document["annolist"]) == 20
+    points = document["annolist"][0]["annorect"][0]["annopoints"][0]["point"]
+    assert sorted(p["id"][0] for p in points) == list(range(15))
+    assert not (tmp_path / "out" / "plain.mp4").exists()
+
+
+class _InterruptAfter:
+    """A person source that acts like Ctrl-C once ``frames`` frames have been asked for."""
+
+    def __init__(self, frames: int) -> None:
+        self.inner = _boxes(1000)
+        self.left = frames
+
+    def detect(self, images):
+        if self.left <= 0:
+            raise KeyboardInterrupt
+        self.left -= len(images)
+        return self.inner.detect(images)
+
+
+def test_interruption_leaves_valid_flagged_json_and_a_playable_video(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    video = factory.plain_video(tmp_path)
+    report = _annotator(tiny_checkpoint, tmp_path / "out").annotate(video, _InterruptAfter(8))
+    document = json.loads((tmp_path / "out" / "plain.json").read_text())
+    assert report.interrupted and document["ftppose"]["interrupted"] is True
+    frames = len(document["images"])
+    assert 0 < frames < 20 and frames == report.frames
+    with av.open(str(tmp_path / "out" / "plain.mp4")) as container:
+        assert sum(1 for _ in container.decode(video=0)) == frames
+
+
+@pytest.mark.parametrize("make,problem", [
+    (factory.empty_file, "empty"),
+    (factory.text_file_named_mp4, "not a readable video file"),
+    (factory.audio_only, "no video stream"),
+    (factory.header_only_video, "no decodable video frames"),
+])
+def test_bad_videos_raise_one_clear_error_and_write_nothing(tiny_checkpoint: Path, tmp_path: Path, make, problem: str
+                                                            ) -> None:
+    video = make(tmp_path)
+    with pytest.raises(InputError, match=problem) as info:
+        _annotator(tiny_checkpoint, tmp_path / "out").annotate(video, _boxes(10))
+    assert str(video) in str(info.value) and "\n" not in str(info.value)
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_truncated_video_keeps_what_decoded(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    video = factory.truncated_video(tmp_path)
+    report = _annotator(tiny_checkpoint, tmp_path / "out").annotate(video, _boxes(40))
+    assert report.truncated and 0 < report.frames < 40
+    document = json.loads((tmp_path / "out" / "truncated.json").read_text())
+    assert len(document["images"]) == report.frames
