@@ -32,6 +32,8 @@ def train_command(
     freeze_backbone: Annotated[bool, typer.Option("--freeze-backbone", help="Train only MGFE, fusion and head.",
                                                   rich_help_panel="Model")] = False,
     epochs: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 30,
+    stop_after: Annotated[Optional[int], typer.Option(help="Stop after this many epochs (resume later with the "
+                                                      "same command).", rich_help_panel="Schedule")] = None,
     samples_per_epoch: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 4000,
     batch_size: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 32,
     lr: Annotated[float, typer.Option(rich_help_panel="Schedule")] = 1e-3,
@@ -58,7 +60,7 @@ def train_command(
             cache=str(cache), out_dir=str(out), size=size, window=window, epochs=epochs,
             samples_per_epoch=samples_per_epoch, batch_size=batch_size, lr=lr,
             epsilons=tuple(float(e) for e in epsilons.split(",")), init_from=str(init_from) if init_from else None,
-            freeze_backbone=freeze_backbone,
+            freeze_backbone=freeze_backbone, stop_after=stop_after,
             num_workers=workers, threads=threads, seed=seed, device=device,
         )
         best = train(config, console)

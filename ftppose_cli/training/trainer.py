@@ -54,7 +54,8 @@ class TrainConfig:
     seed: int = 0
     amp: bool = True
     device: str = "auto"
-    extra: dict = field(default_factory=dict)
+    stop_after: int | None = None  # epochs to run in this call (then resume later); None = to the end
+    model_overrides: dict = field(default_factory=dict)  # e.g. depth / img_size for small experiments
 
 
 def _distributed() -> tuple[int, int]:
@@ -113,7 +114,7 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
 
     cache = CropCache(cfg.cache)
     train_idx, val_idx = cache.split_by_scene(set(cfg.val_scenes))
-    model_cfg = config_for(cfg.size, window=cfg.window, joint_names=())
+    model_cfg = config_for(cfg.size, window=cfg.window, **cfg.model_overrides)
     model = FTPPose(model_cfg).to(device)
     if cfg.init_from:
         # Start from another checkpoint's weights (e.g. a single-frame model for the
@@ -167,7 +168,8 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
             model, device_ids=[device.index] if device.type == "cuda" else None
         )
 
-    for epoch in range(start_epoch, cfg.epochs):
+    end_epoch = cfg.epochs if cfg.stop_after is None else min(cfg.epochs, start_epoch + cfg.stop_after)
+    for epoch in range(start_epoch, end_epoch):
         train_set.set_epoch(epoch)
         generator = torch.Generator().manual_seed(cfg.seed * 1000 + epoch * world + rank)
         sampler = WeightedRandomSampler(weights, steps_per_epoch * cfg.batch_size, replacement=True, generator=generator)

@@ -1,0 +1,84 @@
+"""Training: a loss that falls, exact resume, sampled pruning ratios, DDP on CPU with gloo."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+from crop_factory import synthetic_crop_cache
+from safetensors.torch import load_file
+
+from ftppose_cli.models.checkpoint import load_model
+from ftppose_cli.training.trainer import TrainConfig, train
+
+SMALL = {"img_size": (64, 48), "depth": 2, "temporal_depth": 1}
+
+
+def _config(cache: Path, out: Path, **overrides) -> TrainConfig:
+    base = TrainConfig(cache=str(cache), out_dir=str(out), size="tiny", window=3, epochs=2, samples_per_epoch=16,
+                       batch_size=4, warmup_steps=2, num_workers=0, val_scenes=("a",), model_overrides=SMALL)
+    return replace(base, **overrides)
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return synthetic_crop_cache(tmp_path_factory.mktemp("cache"))
+
+
+def test_training_writes_a_loadable_checkpoint_and_history(cache: Path, tmp_path: Path) -> None:
+    best = train(_config(cache, tmp_path / "run"))
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert len(history) == 2 and {"loss", "pck@0.1", "pck@0.2"} <= set(history[0])
+    model = load_model(best)
+    assert model.config.window == 3 and model.config.img_size == (64, 48)
+    document = json.loads(best.with_suffix(".json").read_text())
+    assert document["trained_epsilons"] == [0.0, 0.25, 0.5, 0.75, 0.9]
+
+
+def test_resume_continues_exactly(cache: Path, tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    train(_config(cache, tmp_path / "straight"))
+    torch.manual_seed(0)
+    train(_config(cache, tmp_path / "resumed", stop_after=1))
+    assert len(json.loads((tmp_path / "resumed" / "history.json").read_text())) == 1
+    train(_config(cache, tmp_path / "resumed"))  # picks up last.pt
+    straight = torch.load(tmp_path / "straight" / "last.pt", weights_only=False)["model"]
+    resumed = torch.load(tmp_path / "resumed" / "last.pt", weights_only=False)["model"]
+    for key in straight:
+        assert torch.equal(straight[key], resumed[key]), key
+
+
+def test_frozen_backbone_stays_fixed(cache: Path, tmp_path: Path) -> None:
+    train(_config(cache, tmp_path / "first", epochs=1, window=1))
+    init = tmp_path / "first" / "best.safetensors"
+    train(_config(cache, tmp_path / "second", epochs=1, init_from=str(init), freeze_backbone=True))
+    before = load_file(str(init))
+    after = torch.load(tmp_path / "second" / "last.pt", weights_only=False)["model"]
+    assert torch.equal(before["backbone.vit.blocks.0.attn.qkv.weight"].float(),
+                       after["backbone.vit.blocks.0.attn.qkv.weight"].half().float())
+    assert not torch.equal(before["head.final.weight"].float(), after["head.final.weight"].half().float())
+
+
+def test_two_process_ddp_with_gloo(cache: Path, tmp_path: Path) -> None:
+    script = tmp_path / "ddp.py"
+    script.write_text(
+        "import sys\n"
+        "from ftppose_cli.training.trainer import TrainConfig, train\n"
+        f"train(TrainConfig(cache={str(cache)!r}, out_dir={str(tmp_path / 'ddp')!r}, size='tiny', window=3,\n"
+        "    epochs=1, samples_per_epoch=16, batch_size=4, warmup_steps=2, num_workers=0, val_scenes=('a',),\n"
+        f"    threads=1, device='cpu', model_overrides={SMALL!r}))\n"
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
+         str(script)], capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "ddp" / "best.safetensors").exists()
+    assert len(json.loads((tmp_path / "ddp" / "history.json").read_text())) == 1
