@@ -12,6 +12,38 @@ import torch.nn.functional as F
 from ftppose_cli.formats.joints import flip_permutation
 
 
+def to_probabilities(heatmaps: torch.Tensor, kind: str) -> torch.Tensor:
+    """Model output -> non-negative maps whose peak marks the joint.
+
+    ``"softmax"`` models output logits: the spatial softmax turns them into a
+    distribution per joint. ``"mse"`` models (ViTPose) output heatmaps already.
+    """
+    if kind == "mse":
+        return heatmaps.float()
+    if kind != "softmax":
+        raise ValueError(f"unknown heatmap kind {kind!r}")
+    b, j, h, w = heatmaps.shape
+    return torch.softmax(heatmaps.float().reshape(b, j, -1), dim=-1).reshape(b, j, h, w)
+
+
+def decode_output(output: torch.Tensor, kind: str, refine: str = "dark") -> tuple[torch.Tensor, torch.Tensor]:
+    """Coordinates and scores from raw model output of either kind.
+
+    A softmax model's score is the probability mass within 2 cells of the
+    peak: near 1 for a confident, sharp joint, near 0 for a spread-out guess.
+    """
+    maps = to_probabilities(output, kind)
+    coords, peak = decode_heatmaps(maps, refine)
+    if kind == "mse":
+        return coords, peak
+    mass = F.avg_pool2d(maps, kernel_size=5, stride=1, padding=2, count_include_pad=False) * 25.0
+    b, j, h, w = maps.shape
+    index = coords.round().long()
+    xi, yi = index[..., 0].clamp(0, w - 1), index[..., 1].clamp(0, h - 1)
+    scores = mass[torch.arange(b)[:, None], torch.arange(j)[None, :], yi, xi].clamp(0.0, 1.0)
+    return coords, scores
+
+
 def decode_heatmaps(heatmaps: torch.Tensor, refine: str = "dark") -> tuple[torch.Tensor, torch.Tensor]:
     """``(B, J, h, w)`` -> coordinates ``(B, J, 2)`` (x, y on the heatmap grid) and scores ``(B, J)``.
 

@@ -40,6 +40,7 @@ class FTPPoseConfig:
     temporal_depth: int = 4
     fusion_mlp_ratio: float = 1.0
     head_channels: int = 256
+    heatmap_kind: str = "softmax"  # "softmax": per-joint logits over the map; "mse": ViTPose Gaussian heatmaps
     dpc_k: int = 5
     merge_pruned: bool = False
     intermediate_layer: int | None = None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ftppose_cli.models.decoding import decode_heatmaps, flip_back, heatmap_to_input
+from ftppose_cli.models.decoding import decode_output, flip_back, heatmap_to_input, to_probabilities
 from ftppose_cli.models.ftppose import FTPPose
 from ftppose_cli.pipeline.crops import box_to_center_scale, crop_affine, invert_affine, to_model_input, warp_crop
 
@@ -120,10 +120,14 @@ class PoseEstimator:
             sl = slice(start, start + self.max_batch)
             h = self.model.decode_window(last[sl], key_intermediate[sl], self.epsilon).float()
             if self.flip_test and last_flipped is not None:
+                # Average probabilities, not logits, so both views weigh the same.
+                kind = self.config.heatmap_kind
                 hf = self.model.decode_window(last_flipped[sl], key_intermediate_flipped[sl], self.epsilon).float()
-                h = 0.5 * (h + flip_back(hf))
+                h = 0.5 * (to_probabilities(h, kind) + flip_back(to_probabilities(hf, kind)))
+                if kind == "softmax":
+                    h = torch.log(h.clamp(min=1e-12))  # back to logits of the averaged distribution
             heatmaps.append(h.cpu())
-        coords, scores = decode_heatmaps(torch.cat(heatmaps))
+        coords, scores = decode_output(torch.cat(heatmaps), self.config.heatmap_kind)
         coords = heatmap_to_input(coords, self.config.heatmap_size, self.config.img_size).numpy()
         xy = np.einsum("bij,bkj->bki", to_image[:, :, :2], coords) + to_image[:, None, :, 2]
         return xy.astype(np.float32), scores.numpy().astype(np.float32)

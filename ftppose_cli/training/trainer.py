@@ -27,7 +27,7 @@ from torch.utils.data import DataLoader, WeightedRandomSampler
 
 from ftppose_cli.evaluation.pck import pck
 from ftppose_cli.models.checkpoint import load_state_checked, save_checkpoint
-from ftppose_cli.models.decoding import decode_heatmaps, heatmap_to_input
+from ftppose_cli.models.decoding import decode_output, heatmap_to_input
 from ftppose_cli.models.ftppose import FTPPose, config_for
 from ftppose_cli.training.datasets import CropCache, PoseWindowDataset
 from ftppose_cli.training.targets import heatmap_loss
@@ -87,8 +87,8 @@ def validate(model: torch.nn.Module, loader: DataLoader, device: torch.device, e
     preds, gts, vis, refs = [], [], [], []
     for batch in loader:
         heatmaps = model(batch["inputs"].to(device), epsilon)
-        coords, _ = decode_heatmaps(heatmaps.float().cpu())
         core = model.module if hasattr(model, "module") else model
+        coords, _ = decode_output(heatmaps.float().cpu(), core.config.heatmap_kind)
         preds.append(heatmap_to_input(coords, core.config.heatmap_size, core.config.img_size).numpy())
         gts.append(batch["joints"].numpy())
         vis.append(batch["visible"].numpy() > 0)
@@ -190,7 +190,8 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
                 inputs = batch["inputs"].to(device, non_blocking=True)
                 with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
                     heatmaps = ddp_model(inputs, epsilon)
-                loss = heatmap_loss(heatmaps, batch["target"].to(device), batch["target_weight"].to(device))
+                loss = heatmap_loss(heatmaps, batch["target"].to(device), batch["target_weight"].to(device),
+                                    model_cfg.heatmap_kind)
                 optimizer.zero_grad(set_to_none=True)
                 scaler.scale(loss).backward()
                 scaler.unscale_(optimizer)
@@ -200,6 +201,9 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
                 scheduler.step()
                 running += loss.item()
                 progress.update(task, advance=1, loss=running / (step + 1))
+                if show and not console.is_terminal and (step + 1) % 25 == 0:  # logs to a file get a heartbeat
+                    console.print(f"epoch {epoch + 1} step {step + 1}/{steps_per_epoch} loss {running / (step + 1):.4g} "
+                                  f"{time.time() - started:.0f}s")
         metrics = {"epoch": epoch, "loss": running / max(1, steps_per_epoch), "seconds": time.time() - started,
                    "lr": scheduler.get_last_lr()[0]}
         if show:

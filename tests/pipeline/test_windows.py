@@ -99,7 +99,7 @@ def test_backbone_runs_once_per_person_frame_and_matches_the_full_forward() -> N
     clip = torch.from_numpy(np.stack([to_model_input(c) for c in crops], axis=1))  # (2, 3, 3, H, W)
     with torch.no_grad():
         heatmaps = model(clip, 0.5)
-    from ftppose_cli.models.decoding import decode_heatmaps
+    from ftppose_cli.models.decoding import decode_output
 
-    _, scores = decode_heatmaps(heatmaps)
+    _, scores = decode_output(heatmaps, model.config.heatmap_kind)
     np.testing.assert_allclose(results[2][1], scores.numpy(), rtol=1e-4, atol=1e-5)
