@@ -12,6 +12,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
+# One thread: the tests' tensors are tiny, and on a busy 2-core machine a second
+# OpenMP thread mostly waits for a core (a 5x slowdown measured on this suite).
+torch.set_num_threads(1)
+
 
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:

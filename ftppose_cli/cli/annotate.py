@@ -68,6 +68,8 @@ def annotate_command(
     paths, input_errors = expand_videos(videos)
     for error in input_errors:
         err.print(f"[red]error:[/red] {error}", soft_wrap=True)
+    if not paths:
+        raise typer.Exit(1)
     options = AnnotateOptions(
         output_dir=output_dir, write_video=not no_video, overwrite=overwrite, batch_size=batch_size,
         json_layout="2017" if json_format is JsonFormat.posetrack17 else "2018", kpt_thr=kpt_thr,

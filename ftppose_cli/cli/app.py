@@ -41,7 +41,8 @@ _register_all()
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code instead of exiting."""
     try:
-        app(args=argv, standalone_mode=False)
+        # Without standalone mode click returns the code of a typer.Exit instead of raising it.
+        return int(app(args=argv, standalone_mode=False) or 0)
     except SystemExit as exc:  # typer raises on --help and on errors
         return int(exc.code or 0)
     except typer.Exit as exc:
@@ -55,7 +56,6 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, click.exceptions.Abort):
             return 130
         raise
-    return 0
 
 
 def run() -> None:

@@ -73,6 +73,7 @@ class FTPPoseConfig:
         if unknown:
             raise ValueError(f"unknown config fields: {', '.join(unknown)}")
         data = dict(data)
+        data.setdefault("heatmap_kind", "mse")  # configs written before the field existed were MSE-trained
         if "img_size" in data:
             data["img_size"] = tuple(data["img_size"])
         if "joint_names" in data:
