@@ -1,0 +1,137 @@
+"""`ftppose eval`: PoseTrack AP and MOTA of a prediction folder, scored as the official tools do.
+
+Arguments and rendering only; the metric lives in
+:mod:`ftppose_cli.evaluation.scoring`. Today the command has one mode,
+scoring existing files (``--gt`` + ``--pred``); the inputs are options, not
+positional arguments, so a mode that runs the pose pipeline first can add
+its own group of options beside them and dispatch in :func:`eval_command`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from ftppose_cli.errors import FtpposeError
+
+GROUPS = ("Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle", "Total")
+SHORT_NAMES = dict(zip(GROUPS, ("Head", "Shou", "Elb", "Wri", "Hip", "Knee", "Ankl", "Total")))  # poseval's
+
+
+class PoseTrackVersion(str, Enum):
+    v2017 = "2017"
+    v2018 = "2018"
+    v21 = "21"
+
+
+def eval_command(
+    gt: Annotated[Optional[Path], typer.Option("--gt", help="Folder of ground-truth PoseTrack JSON files, one per "
+                                               "sequence.", rich_help_panel="Scoring", show_default=False)] = None,
+    pred: Annotated[Optional[Path], typer.Option("--pred", help="Folder of predictions with the same file names "
+                                                 "(2017 or 2018 layout).", rich_help_panel="Scoring",
+                                                 show_default=False)] = None,
+    version: Annotated[PoseTrackVersion, typer.Option("--version", help="Scoring rules: 2017 / 2018 (poseval) or "
+                                                      "21 (PoseTrack21 mAP; MOTA stays poseval's).",
+                                                      rich_help_panel="Scoring")] = PoseTrackVersion.v2018,
+    per_sequence: Annotated[bool, typer.Option("--per-sequence", help="Also print AP and MOTA of every sequence.",
+                                               rich_help_panel="Output")] = False,
+    json_path: Annotated[Optional[Path], typer.Option("--json", help="Write every number (per joint, per sequence) "
+                                                      "to this JSON file.", rich_help_panel="Output",
+                                                      show_default=False)] = None,
+) -> None:
+    """Score PoseTrack predictions: AP per joint group and MOTA, identical to poseval's numbers."""
+    from ftppose_cli.evaluation.scoring import evaluate_folders
+
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    if gt is None or pred is None:
+        err.print("[red]error:[/red] scoring needs both --gt and --pred")
+        raise SystemExit(2)
+    try:
+        result = evaluate_folders(gt, pred, version.value)
+    except FtpposeError as error:
+        err.print(f"[red]error:[/red] {escape(str(error))}")
+        # SystemExit, not typer.Exit: app.main() runs click with standalone_mode=False, where
+        # click returns typer.Exit's code instead of raising it, and main() drops that value.
+        raise SystemExit(1) from None
+    out = Console(highlight=False)
+    out.print(_ap_table(result.ap.groups))
+    out.print(_mot_table(result.mot.mota_groups, result.mot.totals))
+    if per_sequence:
+        out.print(_sequence_table(result.sequences))
+    mot_sequences = sum(s.mot is not None for s in result.sequences)
+    rules = "PoseTrack21 AP, poseval MOT" if version is PoseTrackVersion.v21 else "poseval"
+    out.print(f"sequences scored: {len(result.sequences)}, frames scored: {result.frames_scored} ({rules} rules); "
+              f"MOT from the {mot_sequences} with two or more labelled frames")
+    if json_path is not None:
+        _write_json(json_path, result.to_dict())
+        out.print(f"wrote {escape(str(json_path))}")
+
+
+def _cell(value: float | None) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:.1f}"
+
+
+def _table(title: str) -> Table:
+    """Light borders and collapsed padding: poseval's eleven-column MOT row fits 80 columns."""
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+
+
+def _ap_table(groups: dict[str, float]) -> Table:
+    table = _table("Average Precision (AP)")
+    for name in GROUPS:
+        table.add_column(name, justify="right")
+    table.add_row(*(_cell(groups[name]) for name in GROUPS))
+    return table
+
+
+def _mot_table(mota_groups: dict[str, float], totals: dict[str, float]) -> Table:
+    """poseval's MOT printout: MOTA per group, then MOTA / MOTP / precision / recall totals."""
+    table = _table("Multiple Object Tracking (MOT)")
+    for name in GROUPS:
+        table.add_column(f"MOTA\n{SHORT_NAMES[name]}", justify="right")
+    for name in ("MOTP", "Prec", "Rec"):
+        table.add_column(f"{name}\nTotal", justify="right")
+    table.add_row(*(_cell(mota_groups[name]) for name in GROUPS),
+                  *(_cell(totals[key]) for key in ("motp", "precision", "recall")))
+    return table
+
+
+def _sequence_table(sequences: tuple) -> Table:
+    table = _table("Per sequence")
+    for name, justify in (("Sequence", "left"), ("Frames", "right"), ("AP Total", "right"), ("MOTA Total", "right"),
+                          ("Prec", "right"), ("Rec", "right")):
+        table.add_column(name, justify=justify)
+    for sequence in sequences:
+        totals = sequence.mot.totals if sequence.mot is not None else {}
+        table.add_row(sequence.name, str(sequence.frames_scored), _cell(sequence.ap.total),
+                      *(_cell(totals.get(key)) for key in ("mota", "precision", "recall")))
+    return table
+
+
+def _write_json(path: Path, document: dict) -> None:
+    """Atomically, so a reader never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, indent=1, allow_nan=False)
+            handle.write("\n")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("eval")(eval_command)

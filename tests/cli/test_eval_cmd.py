@@ -1,0 +1,72 @@
+"""`ftppose eval` from the command line: tables, JSON report, one-line errors and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from typer.testing import CliRunner
+
+from ftppose_cli.cli.app import app, main
+from ftppose_cli.formats.joints import JOINT_INDEX, NUM_JOINTS
+from ftppose_cli.formats.posetrack import PoseTrackFrame, PoseTrackPeople, PoseTrackSequence, write_sequence
+
+runner = CliRunner()
+
+
+def _folders(tmp_path: Path, frames: int = 3) -> tuple[Path, Path]:
+    """One sequence, one person (15 joints, head size 30) predicted exactly: every score is 100."""
+    keypoints = 100 + 4.0 * np.arange(2 * NUM_JOINTS, dtype=float).reshape(1, NUM_JOINTS, 2)
+    annotated = np.ones((1, NUM_JOINTS), bool)
+    annotated[:, [JOINT_INDEX["left_ear"], JOINT_INDEX["right_ear"]]] = False
+    people = PoseTrackPeople.from_arrays(keypoints, np.full((1, NUM_JOINTS), 0.8), track_ids=[3],
+                                         annotated=annotated, head_boxes=np.array([[90.0, 90.0, 120.0, 130.0]]))
+    sequence = PoseTrackSequence("000001_mpii_test", [
+        PoseTrackFrame(f"images/val/000001_mpii_test/{k:06d}.jpg", people, width=640, height=480)
+        for k in range(frames)])
+    write_sequence(sequence, tmp_path / "gt" / "000001_mpii_test.json")
+    write_sequence(sequence, tmp_path / "pred" / "000001_mpii_test.json")
+    return tmp_path / "gt", tmp_path / "pred"
+
+
+def test_prints_ap_and_mot_tables(tmp_path: Path) -> None:
+    gt, pred = _folders(tmp_path)
+    result = runner.invoke(app, ["eval", "--gt", str(gt), "--pred", str(pred)])
+    assert result.exit_code == 0, result.output
+    assert "Average Precision (AP)" in result.stdout and "Multiple Object Tracking (MOT)" in result.stdout
+    for header in ("Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle", "Total", "MOTA", "Prec", "Rec"):
+        assert header in result.stdout
+    assert result.stdout.count("100.0") == 8 + 11  # every AP group; MOTA groups, MOTP, precision, recall
+    assert "sequences scored: 1, frames scored: 3 (poseval rules)" in result.stdout
+
+
+def test_per_sequence_and_json_report(tmp_path: Path) -> None:
+    gt, pred = _folders(tmp_path)
+    report = tmp_path / "out" / "scores.json"
+    result = runner.invoke(app, ["eval", "--gt", str(gt), "--pred", str(pred), "--version", "21",
+                                 "--per-sequence", "--json", str(report)])
+    assert result.exit_code == 0, result.output
+    assert "000001_mpii_test" in result.stdout and "PoseTrack21 AP, poseval MOT rules" in result.stdout
+    document = json.loads(report.read_text())
+    assert document["version"] == "21" and document["ap"]["groups"]["Total"] == 100.0
+    assert document["mot"]["totals"]["mota"] == 100.0
+    assert document["per_sequence"][0]["name"] == "000001_mpii_test"
+
+
+def test_bad_input_is_one_line_on_stderr_and_exit_code_1(tmp_path: Path) -> None:
+    gt, pred = _folders(tmp_path)
+    (pred / "000001_mpii_test.json").write_text("{not json")
+    result = runner.invoke(app, ["eval", "--gt", str(gt), "--pred", str(pred)])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "not valid JSON" in lines[0]
+    assert "Traceback" not in result.output
+    # The console-script path (app.main) must see the failure too.
+    assert main(["eval", "--gt", str(gt), "--pred", str(tmp_path / "missing")]) == 1
+
+
+def test_usage_errors(tmp_path: Path) -> None:
+    gt, pred = _folders(tmp_path)
+    assert runner.invoke(app, ["eval", "--gt", str(gt)]).exit_code == 2
+    assert runner.invoke(app, ["eval", "--gt", str(gt), "--pred", str(pred), "--version", "2019"]).exit_code == 2
