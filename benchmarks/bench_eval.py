@@ -94,14 +94,17 @@ def main() -> None:
         start = time.perf_counter()
         gt_dir, pred_dir = generate(Path(tmp), args.sequences)
         print(f"generated {args.sequences} sequences in {time.perf_counter() - start:.1f} s")
-        times = []
+        times, cpu_times = [], []
         for _ in range(args.repeats):
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             result = evaluate_folders(gt_dir, pred_dir, "2018")
             times.append(time.perf_counter() - start)
+            cpu_times.append(time.process_time() - cpu_start)
         print(f"frames scored: {result.frames_scored}, AP Total {result.ap.total:.1f}, "
               f"MOTA Total {result.mot.totals['mota']:.1f}")
-        print(f"evaluate_folders: best {min(times):.2f} s, all " + ", ".join(f"{t:.2f}" for t in times) + " s")
+        # CPU time as well: on a shared machine the wall time also measures the neighbours.
+        print(f"evaluate_folders: best {min(times):.2f} s wall ({min(cpu_times):.2f} s CPU), all "
+              + ", ".join(f"{t:.2f}" for t in times) + " s")
 
 
 if __name__ == "__main__":

@@ -243,8 +243,8 @@ def _check_pairing(pair: SequencePair) -> None:
     for path, frames in ((pair.gt_path, gt), (pair.pred_path, pred)):
         for position, frame in enumerate(frames):
             tracks = frame.people.track_ids
-            if len(tracks) and (tracks.max() >= MAX_TRACK_ID or tracks.min() < 0):
-                raise InputError(path, f"{_where(pair, position, frame)}: track ids must be in 0..{MAX_TRACK_ID - 1}")
+            if len(tracks) and tracks.max() >= MAX_TRACK_ID:
+                raise InputError(path, f"{_where(pair, position, frame)}: track ids must be below {MAX_TRACK_ID}")
 
 
 # ------------------------------------------------------------------------------------------ preparation

@@ -469,7 +469,7 @@ def test_duplicate_and_oversized_track_ids(tmp_path: Path) -> None:
     assert "frame 0 (images/val/000001_mpii_test/000000.jpg): a track id is used twice" in _message(gt_dir, pred_dir)
     write_sequence(_sequence("000001_mpii_test", [_people((12345, 100, 100, 1))] * 3),
                    pred_dir / "000001_mpii_test.json")
-    assert "track ids must be in 0..9999" in _message(gt_dir, pred_dir)
+    assert "track ids must be below 10000" in _message(gt_dir, pred_dir)
 
 
 def test_ground_truth_without_head_box(tmp_path: Path) -> None:
