@@ -24,6 +24,7 @@ as poseval does (-9999).
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import tempfile
@@ -526,9 +527,13 @@ def _short(value: Any) -> str:
 # ----------------------------------------------------------------------------------------------- writing
 
 
-def write_sequence(sequence: PoseTrackSequence, path: str | Path, layout: Layout = "2018") -> Path:
-    """Write ``sequence`` atomically (temporary file in the same folder, then rename)."""
-    document = sequence_document(sequence, layout)
+def write_sequence(sequence: PoseTrackSequence, path: str | Path, layout: Layout = "2018",
+                   extra: dict[str, Any] | None = None) -> Path:
+    """Write ``sequence`` atomically (temporary file in the same folder, then rename).
+
+    ``extra`` adds top-level keys (poseval ignores keys it does not know).
+    """
+    document = {**sequence_document(sequence, layout), **(extra or {})}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
@@ -585,7 +590,8 @@ def _document_2018(sequence: PoseTrackSequence) -> dict:
             if people.person_ids[p] >= 0:
                 record["person_id"] = int(people.person_ids[p])
             annotations.append(record)
-    return {"images": images, "annotations": annotations, "categories": [POSETRACK_CATEGORY]}
+    # A fresh copy: callers may edit the document, and must not edit the shared constant.
+    return {"images": images, "annotations": annotations, "categories": [copy.deepcopy(POSETRACK_CATEGORY)]}
 
 
 def _scores_2018(scores: np.ndarray) -> list[float]:

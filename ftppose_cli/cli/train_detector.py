@@ -1,0 +1,56 @@
+"""`ftppose train-detector`: train the person detector on the teacher boxes.
+
+Arguments only; the work is in :mod:`ftppose_cli.training.detector_trainer`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+
+def train_detector_command(
+    data: Annotated[Optional[Path], typer.Option(help="Teacher-labelled corpus (videos/, images/, labels/, "
+                                                 "manifest.json); decoded once into --cache.",
+                                                 rich_help_panel="Data")] = None,
+    out: Annotated[Path, typer.Option(help="Run folder: last.pt (resume state), best.safetensors/.json "
+                                           "(best val checkpoint).", rich_help_panel="Output")] = Path("runs/detector"),
+    cache: Annotated[Optional[Path], typer.Option(help="Frame cache folder (default: OUT/frames).",
+                                                  rich_help_panel="Data")] = None,
+    size: Annotated[str, typer.Option(help="Detector size: tiny, small.", rich_help_panel="Model")] = "small",
+    epochs: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 24,
+    samples_per_epoch: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 3000,
+    batch_size: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 16,
+    train_size: Annotated[int, typer.Option(help="Square training crop side.", rich_help_panel="Schedule")] = 320,
+    lr: Annotated[float, typer.Option(rich_help_panel="Schedule")] = 3e-3,
+    time_budget: Annotated[Optional[float], typer.Option(help="Stop after the epoch that would overrun this "
+                                                         "many minutes.", rich_help_panel="Schedule")] = None,
+    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue from OUT/last.pt if present.",
+                                         rich_help_panel="Schedule")] = True,
+    threads: Annotated[int, typer.Option(help="CPU threads for torch.", rich_help_panel="Hardware")] = 1,
+    workers: Annotated[int, typer.Option(help="Data-loading processes.", rich_help_panel="Hardware")] = 0,
+    seed: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 0,
+) -> None:
+    """Train the person detector (CenterNet-style) on teacher boxes, selecting by val-scene F1."""
+    from ftppose_cli.training.detector_trainer import DetectorTrainConfig, train_detector
+
+    console = Console(stderr=True)
+    cfg = DetectorTrainConfig(
+        data=None if data is None else str(data), cache=str(cache or out / "frames"), out=str(out), size=size,
+        epochs=epochs, samples_per_epoch=samples_per_epoch, batch_size=batch_size, train_size=train_size, lr=lr,
+        threads=threads, workers=workers, seed=seed,
+        time_budget_s=None if time_budget is None else time_budget * 60)
+    try:
+        state = train_detector(cfg, resume=resume, log=console.print)
+    except FileNotFoundError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    console.print(f"done: {state['epoch']} epochs, best val F1 {state['best_f1']:.3f}; best checkpoint "
+                  f"{out / 'best.safetensors'}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train-detector")(train_detector_command)

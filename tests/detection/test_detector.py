@@ -1,0 +1,131 @@
+"""PersonDetector: letterbox, decoding, checkpoints, the batched API."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from ftppose_cli.detection.detector import (PersonDetector, decode, letterbox_batch, load_checkpoint,
+                                            save_checkpoint)
+from ftppose_cli.detection.network import create_detector
+from ftppose_cli.errors import CheckpointError
+from ftppose_cli.training.detector_data import make_targets
+
+
+@pytest.fixture(scope="module")
+def tiny_detector_ckpt(tmp_path_factory):
+    torch.manual_seed(0)
+    model = create_detector("tiny", input_size=128)
+    path = tmp_path_factory.mktemp("det") / "detector"
+    save_checkpoint(model, path, half=True, conf=0.25, info={"note": "test"})
+    return path.with_suffix(".safetensors"), model
+
+
+def test_letterbox_round_trip() -> None:
+    imgs = [np.zeros((480, 640, 3), np.uint8), np.zeros((300, 200, 3), np.uint8)]
+    x, boxes = letterbox_batch(imgs, 416)
+    assert x.shape[0] == 2 and x.shape[1] == 3
+    assert x.shape[2] % 32 == 0 and x.shape[3] % 32 == 0
+    assert x.shape[3] == 416 and x.shape[2] == 416  # the tall image sets the height
+    lb = boxes[0]
+    assert lb.scale == pytest.approx(416 / 640)
+    xyxy = np.array([[10.0, 20.0, 300.0, 470.0]], np.float32)
+    np.testing.assert_allclose(lb.to_original(lb.to_input(xyxy)), xyxy, atol=1e-3)
+    # boxes beyond the image are clipped back into it
+    out = boxes[1].to_original(np.array([[-5.0, -5.0, 1000.0, 1000.0]], np.float32))
+    np.testing.assert_allclose(out, [[0, 0, 200, 300]])
+    # the image sits top-left, the rest is grey padding
+    assert float(x[1, 0, 0, 0]) == 0.0 and float(x[1, 0, 0, -1]) == 114.0
+
+
+def test_decode_synthetic_heatmap() -> None:
+    stride = 8
+    heat = torch.full((1, 1, 10, 12), -10.0)
+    heat[0, 0, 5, 7] = 3.0   # the peak
+    heat[0, 0, 5, 8] = 2.0   # a weaker neighbour: removed by the 3x3 max-pool
+    heat[0, 0, 1, 1] = -3.0  # below the threshold
+    ltrb = torch.zeros(1, 4, 10, 12)
+    ltrb[0, :, 5, 7] = torch.tensor([20.0, 30.0, 10.0, 40.0])
+    (xyxy, scores), = decode(heat, ltrb, stride, conf=0.3)
+    cx, cy = (7 + 0.5) * stride, (5 + 0.5) * stride
+    np.testing.assert_allclose(xyxy, [[cx - 20, cy - 30, cx + 10, cy + 40]], atol=1e-4)
+    np.testing.assert_allclose(scores, [torch.sigmoid(torch.tensor(3.0)).item()], atol=1e-6)
+
+
+def test_targets_decode_back_to_the_box() -> None:
+    box = np.array([[40.0, 24.0, 104.0, 152.0]], np.float32)
+    t = make_targets(box, np.zeros((0, 4), np.float32), 192, 160, 8)
+    heat = t["heatmap"][0]
+    i, j = np.unravel_index(heat.argmax(), heat.shape)
+    assert heat[i, j] == 1.0
+    cx, cy = (j + 0.5) * 8, (i + 0.5) * 8
+    ltrb = np.zeros((4,) + heat.shape, np.float32)
+    x1, y1, x2, y2 = t["box"][:, i, j]
+    ltrb[:, i, j] = [cx - x1, cy - y1, x2 - cx, y2 - cy]
+    logits = torch.from_numpy(np.log(heat.clip(1e-6, 1 - 1e-6) / (1 - heat.clip(1e-6, 1 - 1e-6))))[None, None]
+    (xyxy, _), = decode(logits, torch.from_numpy(ltrb)[None], 8, conf=0.5)
+    np.testing.assert_allclose(xyxy, box, atol=1e-3)
+    assert t["reg_weight"].sum() > 0
+
+
+def test_checkpoint_round_trip(tiny_detector_ckpt) -> None:
+    path, model = tiny_detector_ckpt
+    loaded, meta = load_checkpoint(path)
+    assert meta["conf"] == 0.25 and meta["dtype"] == "float16" and meta["training"]["note"] == "test"
+    assert loaded.config == model.config
+    x = torch.rand(1, 3, 64, 64) * 255
+    with torch.no_grad():
+        a, b = model.eval()(x), loaded(x)
+    torch.testing.assert_close(a[0], b[0], atol=2e-2, rtol=1e-2)
+    # the stem, the .json and the .safetensors all name the same checkpoint
+    for p in (path, path.with_suffix(".json"), path.with_suffix("")):
+        assert PersonDetector.from_checkpoint(p).conf == 0.25
+
+
+def test_detect_returns_supervision_detections(tiny_detector_ckpt) -> None:
+    import supervision as sv
+
+    path, _ = tiny_detector_ckpt
+    det = PersonDetector.from_checkpoint(path, conf=0.0)
+    rng = np.random.default_rng(0)
+    imgs = [rng.integers(0, 255, (120, 160, 3), dtype=np.uint8), rng.integers(0, 255, (90, 60, 3), dtype=np.uint8)]
+    out = det.detect(imgs)
+    assert len(out) == 2
+    for d, img in zip(out, imgs):
+        assert isinstance(d, sv.Detections)
+        assert d.xyxy.shape[1] == 4 and len(d) > 0
+        assert (d.class_id == 0).all() and d.confidence.shape == (len(d),)
+        assert (d.xyxy[:, [0, 2]] <= img.shape[1]).all() and (d.xyxy[:, [1, 3]] <= img.shape[0]).all()
+        assert (d.xyxy >= 0).all()
+    assert det.detect([]) == []
+
+
+def test_wrong_checkpoints_raise_one_clear_error(tmp_path, tiny_detector_ckpt) -> None:
+    path, _ = tiny_detector_ckpt
+    with pytest.raises(CheckpointError, match="not found"):
+        PersonDetector.from_checkpoint(tmp_path / "missing.safetensors")
+    # corrupt weights
+    bad = tmp_path / "bad"
+    bad.with_suffix(".json").write_text(path.with_suffix(".json").read_text())
+    bad.with_suffix(".safetensors").write_bytes(b"\x00garbage" * 10)
+    with pytest.raises(CheckpointError, match="unreadable") as exc:
+        PersonDetector.from_checkpoint(bad)
+    assert "\n" not in str(exc.value)
+    # not JSON / not a detector config
+    other = tmp_path / "other"
+    other.with_suffix(".safetensors").write_bytes(path.read_bytes())
+    other.with_suffix(".json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="JSON"):
+        PersonDetector.from_checkpoint(other)
+    other.with_suffix(".json").write_text(json.dumps({"format": "ftppose-pose"}))
+    with pytest.raises(CheckpointError, match="not a person-detector"):
+        PersonDetector.from_checkpoint(other)
+    # weights of another architecture
+    meta = json.loads(path.with_suffix(".json").read_text())
+    meta["config"]["widths"] = [8, 16, 32, 64, 96]
+    other.with_suffix(".json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="do not fit"):
+        PersonDetector.from_checkpoint(other)
