@@ -1,10 +1,9 @@
 """`ftppose eval`: PoseTrack AP and MOTA of a prediction folder, scored as the official tools do.
 
 Arguments and rendering only; the metric lives in
-:mod:`ftppose_cli.evaluation.scoring`. Today the command has one mode,
-scoring existing files (``--gt`` + ``--pred``); the inputs are options, not
-positional arguments, so a mode that runs the pose pipeline first can add
-its own group of options beside them and dispatch in :func:`eval_command`.
+:mod:`ftppose_cli.evaluation.scoring`. Two modes: scoring existing files
+(``--gt`` + ``--pred``), and running the pipeline over a PoseTrack split first
+(``--data`` + ``--split``, :mod:`ftppose_cli.evaluation.run`).
 """
 
 from __future__ import annotations
@@ -44,6 +43,20 @@ def eval_command(
     version: Annotated[PoseTrackVersion, typer.Option("--version", help="Scoring rules: 2017 / 2018 (poseval) or "
                                                       "21 (PoseTrack21 mAP; MOTA stays poseval's).",
                                                       rich_help_panel="Scoring")] = PoseTrackVersion.v2018,
+    data: Annotated[Optional[Path], typer.Option("--data", help="PoseTrack root (annotations/<split>/*.json and "
+                                                 "the images they list): predict, then score.",
+                                                 rich_help_panel="Run mode", show_default=False)] = None,
+    split: Annotated[str, typer.Option(help="Split folder under annotations/.", rich_help_panel="Run mode")] = "val",
+    boxes: Annotated[str, typer.Option(help="People from: detector (built-in), gt (ground-truth boxes), or a "
+                                       "detections JSON (COCO results with PoseTrack image ids).",
+                                       rich_help_panel="Run mode")] = "detector",
+    weights: Annotated[Optional[Path], typer.Option(help="Pose checkpoint. [default: weights/pose]",
+                                                    rich_help_panel="Run mode")] = None,
+    pruning_ratio: Annotated[float, typer.Option("--pruning-ratio", "-e", min=0.0, max=0.99,
+                                                 help="Pruning ratio epsilon.", rich_help_panel="Run mode")] = 0.5,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N or mps.", rich_help_panel="Run mode")] = "auto",
+    out: Annotated[Path, typer.Option(help="Where run mode writes one prediction file per sequence.",
+                                      rich_help_panel="Run mode")] = Path("ftppose_eval"),
     per_sequence: Annotated[bool, typer.Option("--per-sequence", help="Also print AP and MOTA of every sequence.",
                                                rich_help_panel="Output")] = False,
     json_path: Annotated[Optional[Path], typer.Option("--json", help="Write every number (per joint, per sequence) "
@@ -54,11 +67,14 @@ def eval_command(
     from ftppose_cli.evaluation.scoring import evaluate_folders
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
-    if gt is None or pred is None:
-        err.print("[red]error:[/red] scoring needs both --gt and --pred")
+    if data is None and (gt is None or pred is None):
+        err.print("[red]error:[/red] give --gt and --pred to score files, or --data to run on a PoseTrack split")
         raise SystemExit(2)
     try:
-        result = evaluate_folders(gt, pred, version.value)
+        if data is not None:
+            result = _run_split(data, split, boxes, weights, pruning_ratio, device, out / split, version.value, err)
+        else:
+            result = evaluate_folders(gt, pred, version.value)
     except FtpposeError as error:
         err.print(f"[red]error:[/red] {escape(str(error))}")
         # SystemExit, not typer.Exit: app.main() runs click with standalone_mode=False, where
@@ -76,6 +92,25 @@ def eval_command(
     if json_path is not None:
         _write_json(json_path, result.to_dict())
         out.print(f"wrote {escape(str(json_path))}")
+
+
+def _run_split(data: Path, split: str, boxes: str, weights: Path | None, pruning_ratio: float, device: str,
+               out: Path, version: str, err: Console):
+    from ftppose_cli.evaluation.run import predict_split
+    from ftppose_cli.pipeline.annotate import AnnotateOptions
+    from ftppose_cli.pipeline.builder import build_annotator
+
+    options = AnnotateOptions(output_dir=out, write_video=False, overwrite=True)
+    annotator = build_annotator(options, weights=weights, device=device, pruning_ratio=pruning_ratio,
+                                use_detector=boxes == "detector")
+    with err.status(f"predicting {data / split} ..."):
+        run = predict_split(data, split, annotator, out, boxes=boxes, version=version)
+    for report in run.reports:
+        for warning in report.warnings:
+            err.print(f"[yellow]warning:[/yellow] {escape(str(report.video))}: {escape(warning)}")
+    err.print(f"predictions: {escape(str(out))} ({len(run.reports)} sequences, "
+              f"{sum(r.frames for r in run.reports)} frames)")
+    return run.result
 
 
 def _cell(value: float | None) -> str:

@@ -20,7 +20,8 @@ from ftppose_cli.video.reader import VideoInfo
 
 
 class PoseTrackWriter:
-    def __init__(self, path: str | Path, info: VideoInfo, layout: str = "2018", overwrite: bool = False) -> None:
+    def __init__(self, path: str | Path, info: VideoInfo, layout: str = "2018", overwrite: bool = False,
+                 frame_names: list[str] | None = None) -> None:
         if layout not in ("2017", "2018"):
             raise ValueError(f"unknown PoseTrack layout {layout!r}")
         self.path = Path(path)
@@ -29,11 +30,13 @@ class PoseTrackWriter:
         self.info = info
         self.layout = layout
         self.frames: list[PoseTrackFrame] = []
+        self.frame_names = frame_names
 
     def add_frame(self, index: int, poses: PoseResult) -> None:
         people = PoseTrackPeople.from_arrays(poses.xy, poses.scores, poses.track_ids, poses.boxes)
         self.frames.append(PoseTrackFrame(
-            file_name=f"images/{self.info.path.stem}/{index:06d}.jpg", people=people, image_id=index,
+            file_name=self.frame_names[index] if self.frame_names else f"images/{self.info.path.stem}/{index:06d}.jpg",
+            people=people, image_id=index,
             frame_id=index, width=self.info.width, height=self.info.height,
         ))
 

@@ -14,7 +14,7 @@ far is finished so it plays, and the JSON lists the frames done with
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,10 +30,20 @@ from ftppose_cli.pipeline.estimator import PoseEstimator
 from ftppose_cli.pipeline.poses import PoseResult
 from ftppose_cli.pipeline.tracking import PersonTracker
 from ftppose_cli.pipeline.windows import FrameEntry, WindowScheduler
-from ftppose_cli.video.reader import Frame, VideoReader
+from ftppose_cli.video.reader import Frame, VideoInfo, VideoReader
 from ftppose_cli.video.writer import VideoWriter
 
 STAGES = ("decode", "detect", "track", "pose", "draw", "encode")
+
+
+class FrameSource(Protocol):
+    """What the pipeline reads frames from: :class:`VideoReader` or a PoseTrack image sequence."""
+
+    info: VideoInfo
+    truncated: bool
+    warnings: list[str]
+
+    def __iter__(self) -> Iterator[Frame]: ...
 
 
 class PersonSource(Protocol):
@@ -121,98 +131,109 @@ class VideoAnnotator:
     def annotate(self, video: str | Path, people: PersonSource | None = None,
                  progress: ProgressCallback | None = None) -> VideoReport:
         """Annotate one video; raises :class:`InputError` for bad input before any output exists."""
-        from ftppose_cli.formats.posetrack_writer import PoseTrackWriter  # noqa: F401
-
         video = Path(video)
-        people = people or self.people
-        if people is None:
-            raise InputError(video, "no person source: give a detector or a boxes file")
         video_out, json_out = self.output_paths(video)
         for path in (json_out, video_out) if self.options.write_video else (json_out,):
             if path.exists() and not self.options.overwrite:
                 raise InputError(path, "output exists; pass --overwrite to replace it")
-        report = VideoReport(video)
+        with VideoReader(video) as reader:
+            return self.annotate_frames(reader, json_out, video_out if self.options.write_video else None,
+                                        people, progress)
+
+    def annotate_frames(self, reader: FrameSource, json_out: Path, video_out: Path | None = None,
+                        people: PersonSource | None = None, progress: ProgressCallback | None = None,
+                        frame_names: list[str] | None = None) -> VideoReport:
+        """The pipeline over any frame source (a video, a PoseTrack sequence's images).
+
+        ``frame_names`` are the ``file_name`` of each frame in the JSON (the
+        evaluator checks them against the ground truth's); default
+        ``images/<stem>/<index>.jpg``.
+        """
+        from ftppose_cli.formats.posetrack_writer import PoseTrackWriter
+
+        people = people or self.people
+        info = reader.info
+        if people is None:
+            raise InputError(info.path, "no person source: give a detector or a boxes file")
+        report = VideoReport(info.path)
         started = time.perf_counter()
         crops_before = self.estimator.backbone_crops
-        with VideoReader(video) as reader:
-            info = reader.info
-            self.options.output_dir.mkdir(parents=True, exist_ok=True)
-            json_writer = PoseTrackWriter(json_out, info, layout=self.options.json_layout,
-                                          overwrite=self.options.overwrite)
-            writer = VideoWriter.like(video_out, info, overwrite=self.options.overwrite) if self.options.write_video else None
-            tracker = PersonTracker(float(info.fps) if info.fps else 25.0)
-            scheduler = WindowScheduler(self.estimator.window // 2)
-            track_ids: set[int] = set()
-            timer = _StageTimer(report.stage_seconds)
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_writer = PoseTrackWriter(json_out, info, layout=self.options.json_layout,
+                                      overwrite=self.options.overwrite, frame_names=frame_names)
+        writer = VideoWriter.like(video_out, info, overwrite=self.options.overwrite) if video_out else None
+        tracker = PersonTracker(float(info.fps) if info.fps else 25.0)
+        scheduler = WindowScheduler(self.estimator.window // 2)
+        track_ids: set[int] = set()
+        timer = _StageTimer(report.stage_seconds)
 
-            def emit(ready: list[FrameEntry]) -> None:
-                if not ready:
-                    return
-                with timer("pose"):
-                    batch = scheduler.windows(ready)
-                    xy, scores = self.estimator.decode(batch.last, batch.key_intermediate, batch.to_image,
-                                                       batch.last_flipped, batch.key_intermediate_flipped)
-                start = 0
-                for entry, count in zip(batch.entries, batch.counts):
-                    poses = PoseResult(xy=xy[start:start + count], scores=scores[start:start + count],
-                                       boxes=entry.boxes.astype(np.float32), box_scores=entry.box_scores.astype(np.float32),
-                                       track_ids=entry.track_ids.astype(int))
-                    start += count
-                    frame: Frame = entry.payload
-                    json_writer.add_frame(frame.index, poses)
-                    if writer is not None:
-                        with timer("draw"):
-                            canvas = self.drawer.annotate(frame.image.copy(), poses)
-                        with timer("encode"):
-                            writer.write(canvas, frame.pts)
-                    report.frames += 1
-                    report.person_frames += count
-
-            finished = False
-            try:
-                frames = iter(reader)
-                while True:
-                    with timer("decode"):
-                        chunk = _take(frames, self.options.batch_size)
-                    if not chunk:
-                        break
-                    images = [f.image for f in chunk]
-                    with timer("detect"):
-                        detections = people.detect(images)
-                    entries = []
-                    with timer("track"):
-                        for frame, det in zip(chunk, detections):
-                            if self.options.min_box_score > 0 and det.confidence is not None:
-                                det = det[det.confidence >= self.options.min_box_score]
-                            tracked = tracker.update(det)
-                            track_ids.update(int(t) for t in tracked.tracker_id)
-                            conf = tracked.confidence if tracked.confidence is not None else np.ones(len(tracked))
-                            entries.append(FrameEntry(frame.index, frame, tracked.xyxy.reshape(-1, 4), conf,
-                                                      np.asarray(tracked.tracker_id, int)))
-                    with timer("pose"):
-                        features = self.estimator.encode(images, [e.boxes for e in entries])
-                    for entry, feats in zip(entries, features):
-                        entry.features = feats
-                        emit(scheduler.push(entry))
-                    if progress is not None:
-                        progress(report.frames, info.frame_count, sum(len(e.track_ids) for e in entries))
-                emit(scheduler.flush())
-                finished = True
-            except KeyboardInterrupt:
-                report.interrupted = True
-            finally:
-                report.truncated = reader.truncated
-                report.warnings.extend(reader.warnings)
+        def emit(ready: list[FrameEntry]) -> None:
+            if not ready:
+                return
+            with timer("pose"):
+                batch = scheduler.windows(ready)
+                xy, scores = self.estimator.decode(batch.last, batch.key_intermediate, batch.to_image,
+                                                   batch.last_flipped, batch.key_intermediate_flipped)
+            start = 0
+            for entry, count in zip(batch.entries, batch.counts):
+                poses = PoseResult(xy=xy[start:start + count], scores=scores[start:start + count],
+                                   boxes=entry.boxes, box_scores=entry.box_scores, track_ids=entry.track_ids)
+                start += count
+                frame: Frame = entry.payload
+                json_writer.add_frame(frame.index, poses)
                 if writer is not None:
-                    kept = writer.close(finished=finished, keep=True)
-                    report.warnings.extend(writer.warnings)
-                    if kept is not None:
-                        report.outputs.append(kept)
-                report.tracks = len(track_ids)
-                report.backbone_crops = self.estimator.backbone_crops - crops_before
-                report.wall_seconds = time.perf_counter() - started
-                json_writer.close(interrupted=report.interrupted, extra={"report": report.to_dict()})
-                report.outputs.insert(0, json_out)
+                    with timer("draw"):
+                        canvas = self.drawer.annotate(frame.image.copy(), poses)
+                    with timer("encode"):
+                        writer.write(canvas, frame.pts)
+                report.frames += 1
+                report.person_frames += count
+
+        finished = False
+        try:
+            frames = iter(reader)
+            while True:
+                with timer("decode"):
+                    chunk = _take(frames, self.options.batch_size)
+                if not chunk:
+                    break
+                images = [f.image for f in chunk]
+                with timer("detect"):
+                    detections = people.detect(images)
+                entries = []
+                with timer("track"):
+                    for frame, det in zip(chunk, detections):
+                        if self.options.min_box_score > 0 and det.confidence is not None:
+                            det = det[det.confidence >= self.options.min_box_score]
+                        tracked = tracker.update(det)
+                        track_ids.update(int(t) for t in tracked.tracker_id)
+                        conf = tracked.confidence if tracked.confidence is not None else np.ones(len(tracked))
+                        entries.append(FrameEntry(frame.index, frame, tracked.xyxy.reshape(-1, 4).astype(np.float32),
+                                                  np.asarray(conf, np.float32), np.asarray(tracked.tracker_id, int)))
+                with timer("pose"):
+                    features = self.estimator.encode(images, [e.boxes for e in entries])
+                for entry, feats in zip(entries, features):
+                    entry.features = feats
+                    emit(scheduler.push(entry))
+                if progress is not None:
+                    progress(report.frames, info.frame_count, sum(len(e.track_ids) for e in entries))
+            emit(scheduler.flush())
+            finished = True
+        except KeyboardInterrupt:
+            report.interrupted = True
+        finally:
+            report.truncated = reader.truncated
+            report.warnings.extend(reader.warnings)
+            if writer is not None:
+                kept = writer.close(finished=finished, keep=True)
+                report.warnings.extend(writer.warnings)
+                if kept is not None:
+                    report.outputs.append(kept)
+            report.tracks = len(track_ids)
+            report.backbone_crops = self.estimator.backbone_crops - crops_before
+            report.wall_seconds = time.perf_counter() - started
+            json_writer.close(interrupted=report.interrupted, extra={"report": report.to_dict()})
+            report.outputs.insert(0, json_out)
         return report
 
 

@@ -70,3 +70,20 @@ def test_usage_errors(tmp_path: Path) -> None:
     gt, pred = _folders(tmp_path)
     assert runner.invoke(app, ["eval", "--gt", str(gt)]).exit_code == 2
     assert runner.invoke(app, ["eval", "--gt", str(gt), "--pred", str(pred), "--version", "2019"]).exit_code == 2
+
+
+def test_run_mode_predicts_then_scores_the_shared_sample(tiny_checkpoint, tmp_path, shared_data) -> None:
+    """Run mode on the PoseTrack18 sample with ground-truth boxes: one prediction file per sequence."""
+    from typer.testing import CliRunner
+
+    from ftppose_cli.cli.app import app
+
+    root = shared_data / "heldout" / "mmpose_posetrack18"
+    result = CliRunner().invoke(app, ["eval", "--data", str(root), "--split", "val", "--boxes", "gt",
+                                      "--weights", str(tiny_checkpoint), "--out", str(tmp_path),
+                                      "--json", str(tmp_path / "scores.json")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "val").glob("*.json")) == sorted(
+        p.name for p in (root / "annotations" / "val").glob("*.json"))
+    scores = json.loads((tmp_path / "scores.json").read_text())
+    assert "Total" in json.dumps(scores)

@@ -1,0 +1,139 @@
+"""Run mode of `eval`: predict every sequence of a PoseTrack split, then score it.
+
+PoseTrack ships each sequence as a folder of JPEGs with one annotation file;
+the prediction must list the same frames, in the same order, with the same
+file names. :class:`SequenceFrames` reads the frames the annotation lists
+(a frame whose image is absent, as in the small samples some projects ship,
+is still listed: it is read as a black frame with nobody in it, and a warning
+says how many), and the annotate pipeline does the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import cv2
+import numpy as np
+import supervision as sv
+
+from ftppose_cli.errors import InputError
+from ftppose_cli.evaluation.scoring import EvaluationResult, evaluate_folders
+from ftppose_cli.formats.detections import load_boxes
+from ftppose_cli.formats.posetrack import PoseTrackSequence, read_sequence
+from ftppose_cli.pipeline.annotate import BoxesFileSource, PersonSource, VideoAnnotator, VideoReport
+from ftppose_cli.video.reader import Frame, VideoInfo
+
+
+def split_annotations(root: Path, split: str) -> Path:
+    """The folder of per-sequence annotation files of ``split`` under a PoseTrack root."""
+    for candidate in (root / "annotations" / split, root / "posetrack_data" / "annotations" / split):
+        if candidate.is_dir() and any(candidate.glob("*.json")):
+            return candidate
+    raise InputError(root, f"no annotations/{split}/*.json under this PoseTrack root")
+
+
+class SequenceFrames:
+    """The frames of one annotated sequence, in annotation order, as the pipeline's frame source."""
+
+    def __init__(self, root: Path, sequence: PoseTrackSequence, source: Path, fps: float = 25.0) -> None:
+        self.root = root
+        self.sequence = sequence
+        self.paths = [root / f.file_name for f in sequence.frames]
+        present = [p for p in self.paths if p.is_file()]
+        if not present:
+            raise InputError(source, f"none of the {len(self.paths)} images it lists exist under {root}")
+        first = cv2.imread(str(present[0]), cv2.IMREAD_COLOR)
+        if first is None:
+            raise InputError(present[0], "not a readable image")
+        height, width = first.shape[:2]
+        self.info = VideoInfo(path=source, width=width, height=height, rotation=0, fps=Fraction(fps).limit_denominator(),
+                              time_base=1 / Fraction(fps).limit_denominator(), frame_count=len(self.paths),
+                              duration=len(self.paths) / fps, has_audio=False, codec="jpeg")
+        missing = len(self.paths) - len(present)
+        self.truncated = False
+        self.warnings: list[str] = (
+            [f"{missing} of {len(self.paths)} listed images are absent; listed with nobody in them"] if missing else [])
+
+    def __iter__(self) -> Iterator[Frame]:
+        blank = np.zeros((self.info.height, self.info.width, 3), np.uint8)
+        for index, path in enumerate(self.paths):
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR) if path.is_file() else None
+            if image is None:
+                image = blank
+            elif image.shape[:2] != blank.shape[:2]:
+                raise InputError(path, f"size {image.shape[1]}x{image.shape[0]} differs from the sequence's "
+                                 f"{self.info.width}x{self.info.height}")
+            yield Frame(index=index, image=image, pts=index, time_base=self.info.time_base,
+                        time=float(index * self.info.time_base))
+
+
+class GroundTruthBoxes:
+    """Person boxes from the ground truth (papers' "GT boxes" setting); box score 1."""
+
+    def __init__(self, sequence: PoseTrackSequence) -> None:
+        boxes = {}
+        for index, frame in enumerate(sequence.frames):
+            people = frame.people
+            rows = []
+            for p in range(len(people)):
+                box = people.boxes[p]
+                if not np.isfinite(box).all():  # no bbox field: the tight box of the annotated joints
+                    pts = people.keypoints[p][people.annotated[p]]
+                    if len(pts) < 2:
+                        continue
+                    lo, hi = pts.min(0), pts.max(0)
+                    pad = 0.1 * (hi - lo)
+                    box = np.concatenate([lo - pad, hi + pad])
+                rows.append([*box, 1.0])
+            if rows:
+                boxes[index] = np.asarray(rows, np.float32)
+        self.source = BoxesFileSource(boxes)
+
+    def detect(self, images: list[np.ndarray]) -> list[sv.Detections]:
+        return self.source.detect(images)
+
+
+@dataclass
+class SplitRun:
+    predictions: Path
+    reports: list[VideoReport] = field(default_factory=list)
+    result: EvaluationResult | None = None
+
+
+def predict_split(
+    root: Path, split: str, annotator: VideoAnnotator, out_dir: Path, boxes: str | Path = "detector",
+    version: str = "2018",
+) -> SplitRun:
+    """Predict every sequence of ``split`` into ``out_dir`` (one JSON each), then score them.
+
+    ``boxes``: ``"detector"`` (the annotator's detector), ``"gt"`` (ground-truth
+    boxes) or a detections file in the COCO results layout with PoseTrack image ids.
+    """
+    gt_dir = split_annotations(root, split)
+    run = SplitRun(out_dir)
+    detections = None
+    if boxes not in ("detector", "gt"):
+        detections = Path(boxes)
+    for gt_file in sorted(gt_dir.glob("*.json")):
+        sequence = read_sequence(gt_file)
+        frames = SequenceFrames(root, sequence, gt_file)
+        if boxes == "gt":
+            people: PersonSource | None = GroundTruthBoxes(sequence)
+        elif detections is not None:
+            people = BoxesFileSource(load_boxes(detections, sequence=_sequence_digits(gt_file.stem)))
+        else:
+            people = None
+        report = annotator.annotate_frames(frames, out_dir / gt_file.name, people=people,
+                                           frame_names=[f.file_name for f in sequence.frames])
+        run.reports.append(report)
+    run.result = evaluate_folders(gt_dir, out_dir, version)
+    return run
+
+
+def _sequence_digits(stem: str) -> str | None:
+    """``"003418_mpii_test"`` -> ``"003418"``, the digits PoseTrack image ids carry."""
+    head = stem.split("_", 1)[0]
+    return head if head.isdigit() else None
