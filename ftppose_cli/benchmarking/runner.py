@@ -142,12 +142,14 @@ class BenchmarkResult:
     single_frame: SingleFrameResult
     average_pose: HeldoutResult | None = None
     environment: dict = field(default_factory=dict)
+    video: list | None = None  # end-to-end rows (VideoRatioResult) when --video was given
 
     def to_dict(self) -> dict:
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         data["rows"] = [row.to_dict() for row in self.rows]
         data["single_frame"] = self.single_frame.to_dict()
         data["average_pose"] = None if self.average_pose is None else self.average_pose.to_dict()
+        data["video"] = None if self.video is None else [row.to_dict() for row in self.video]
         return data
 
     def row(self, ratio: float) -> RatioResult:

@@ -86,6 +86,19 @@ def render_stages(result: BenchmarkResult) -> Table:
     return table
 
 
+def render_video(rows, video: Path) -> Table:
+    """End-to-end annotate: fps and ms per frame of each pipeline stage, per ratio."""
+    stages = list(rows[0].stage_ms_per_frame)
+    table = Table(title=f"annotate {video.name} end to end ({rows[0].frames} frames, "
+                        f"{rows[0].person_frames} person-frames)")
+    for name in ("ratio", "fps", "x ratio 0", *[f"{s} ms" for s in stages]):
+        table.add_column(name, justify="right")
+    for row in rows:
+        table.add_row(f"{row.ratio:g}", f"{row.fps_median:.2f}", f"{row.speedup_vs_ratio0:.2f}",
+                      *[f"{row.stage_ms_per_frame[s]:.1f}" for s in stages])
+    return table
+
+
 def bench_command(
     weights: Annotated[Optional[Path], typer.Option(help="Checkpoint (.safetensors with its .json). Default: the "
                                                     "shipped weights/pose.", rich_help_panel=_MODEL)] = None,
@@ -108,6 +121,8 @@ def bench_command(
     data: Annotated[Optional[Path], typer.Option(help="Folder of COCO / PoseTrack18 keypoint JSON with their "
                                                  "images: adds held-out PCK per ratio.",
                                                  rich_help_panel=_INPUT)] = None,
+    video: Annotated[Optional[Path], typer.Option(help="Also time the whole annotate pipeline on this video at "
+                                                  "each ratio (fps, ms per stage).", rich_help_panel=_INPUT)] = None,
     flip_test: Annotated[bool, typer.Option("--flip-test", help="Average with the mirrored crop when scoring "
                                             "--data.", rich_help_panel=_INPUT)] = False,
     csv: Annotated[Optional[Path], typer.Option(help="Write one row per ratio and reference to this CSV.",
@@ -132,11 +147,22 @@ def bench_command(
         )
         with errors.status("benchmarking..."):
             result = run_benchmark(options)
+        if video is not None:
+            from dataclasses import replace
+
+            from ftppose_cli.benchmarking.video import benchmark_video
+
+            with errors.status(f"annotating {video} at each ratio..."):
+                rows = benchmark_video(video, options.ratios, weights=weights, device=device,
+                                       repeats=max(1, min(repeats, 3)), half=half)
+            result = replace(result, video=rows)
     except FtpposeError as exc:
         errors.print(f"[red]error:[/red] {exc}", soft_wrap=True, highlight=False)
         raise typer.Exit(1) from None
     console.print(render_table(result))
     console.print(render_stages(result))
+    if result.video:
+        console.print(render_video(result.video, video))
     written = _write_outputs(result, csv, json, plot)
     for path in written:
         console.print(f"wrote {path}", highlight=False)
