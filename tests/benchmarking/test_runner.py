@@ -20,16 +20,6 @@ from ftppose_cli.formats.joints import NUM_JOINTS
 from ftppose_cli.models.ftppose import create_model
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """One intra-op thread: on a shared 2-core machine, two OpenMP threads wait on each other behind the other
-    processes' load and these tests run ~5x slower (see benchmarks/README.md)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def _tiny_heldout(tmp_path: Path) -> HeldoutSet:
     """Two people on one in-memory image (no files needed: the image cache is pre-filled)."""
     image_path = tmp_path / "still.jpg"

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from typer.testing import CliRunner
 
 import ftppose_cli.benchmarking.runner as runner_module
@@ -16,16 +15,6 @@ from ftppose_cli.cli.app import app
 from ftppose_cli.formats.joints import COCO_JOINTS
 
 runner = CliRunner(env={"COLUMNS": "240"})
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """One intra-op thread: on a shared 2-core machine, two OpenMP threads wait on each other behind the other
-    processes' load and these tests run ~5x slower (see benchmarks/README.md)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 def test_bench_on_a_tiny_size_writes_every_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

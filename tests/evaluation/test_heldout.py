@@ -25,16 +25,6 @@ HEAD_P = [110.0, 20.0, 30.0, 40.0]
 Q_JOINTS = {"nose": (250.0, 40.0), "left_shoulder": (240.0, 80.0), "right_ankle": (260.0, 160.0)}
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """One intra-op thread: on a shared 2-core machine, two OpenMP threads wait on each other behind the other
-    processes' load and these tests run ~5x slower (see benchmarks/README.md)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def _pose(box: list[float], seed: int) -> np.ndarray:
     """Joints (17, 2) in our order, inside the box."""
     rng = np.random.default_rng(seed)

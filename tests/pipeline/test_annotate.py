@@ -8,7 +8,6 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-import supervision as sv
 import video_factory as factory
 
 from ftppose_cli.errors import InputError
