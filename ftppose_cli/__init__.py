@@ -5,18 +5,39 @@ The public API, re-exported so scripts need one import::
     from ftppose_cli import AnnotateOptions, build_annotator
     annotator = build_annotator(AnnotateOptions(output_dir=Path("out")))
     report = annotator.annotate("walk.mp4")
+
+Names are resolved on first use, so ``ftppose --help`` does not pay for
+importing torch and timm.
 """
 
-from ftppose_cli.models.checkpoint import load_model, save_checkpoint
-from ftppose_cli.models.ftppose import FTPPose, FTPPoseConfig, config_for, create_model, model_sizes
-from ftppose_cli.pipeline.annotate import AnnotateOptions, VideoAnnotator, VideoReport
-from ftppose_cli.pipeline.builder import build_annotator
-from ftppose_cli.pipeline.estimator import PoseEstimator
-from ftppose_cli.pipeline.poses import PoseResult
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "AnnotateOptions", "FTPPose", "FTPPoseConfig", "PoseEstimator", "PoseResult", "VideoAnnotator", "VideoReport",
-    "build_annotator", "config_for", "create_model", "load_model", "model_sizes", "save_checkpoint",
-]
+_EXPORTS: dict[str, str] = {
+    "load_model": "ftppose_cli.models.checkpoint",
+    "save_checkpoint": "ftppose_cli.models.checkpoint",
+    "FTPPose": "ftppose_cli.models.ftppose",
+    "FTPPoseConfig": "ftppose_cli.models.ftppose",
+    "config_for": "ftppose_cli.models.ftppose",
+    "create_model": "ftppose_cli.models.ftppose",
+    "model_sizes": "ftppose_cli.models.ftppose",
+    "AnnotateOptions": "ftppose_cli.pipeline.annotate",
+    "VideoAnnotator": "ftppose_cli.pipeline.annotate",
+    "VideoReport": "ftppose_cli.pipeline.annotate",
+    "build_annotator": "ftppose_cli.pipeline.builder",
+    "PoseEstimator": "ftppose_cli.pipeline.estimator",
+    "PoseResult": "ftppose_cli.pipeline.poses",
+    "evaluate_folders": "ftppose_cli.evaluation.scoring",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'ftppose_cli' has no attribute {name!r}")

@@ -10,6 +10,8 @@ import sys
 
 import typer
 
+from ftppose_cli.cli import annotate, bench, eval_cmd, train, train_detector
+
 app = typer.Typer(
     name="ftppose",
     help="Annotate videos with human poses using FTP-Pose (token-pruned video pose transformer).",
@@ -18,24 +20,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Each subcommand module exposes `register(app)`; listed here in help order.
-_SUBCOMMANDS = ("annotate", "eval_cmd", "bench", "train", "train_detector")
-
-
-def _register_all() -> None:
-    import importlib
-
-    for name in _SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"ftppose_cli.cli.{name}")
-        except ModuleNotFoundError as exc:  # a subcommand not built in this checkout
-            if exc.name != f"ftppose_cli.cli.{name}":
-                raise
-            continue
-        module.register(app)
-
-
-_register_all()
+# One module per subcommand, each exposing `register(app)`; listed in help order.
+# They import the heavy library only inside their commands, so `--help` stays fast.
+for _module in (annotate, eval_cmd, bench, train, train_detector):
+    _module.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
