@@ -41,8 +41,9 @@ def annotate_command(
                                             rich_help_panel="Model")] = False,
     detector: Annotated[Optional[Path], typer.Option(help="Person detector checkpoint. [default: weights/detector]",
                                                      rich_help_panel="Detection")] = None,
-    det_thr: Annotated[float, typer.Option(min=0.0, max=1.0, help="Minimum person-box score.",
-                                           rich_help_panel="Detection")] = 0.4,
+    det_thr: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Minimum person-box score. "
+                                                     "[default: the detector's own, or 0 for --boxes]",
+                                                     rich_help_panel="Detection")] = None,
     output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Where the overlay and JSON go.",
                                              rich_help_panel="Output")] = Path("ftppose_out"),
     json_format: Annotated[JsonFormat, typer.Option("--format", help="Layout of the pose JSON.",
@@ -65,6 +66,8 @@ def annotate_command(
 
     err = Console(stderr=True, highlight=False)
     out = Console(highlight=False, quiet=quiet)
+    if not out.is_terminal:  # piped or logged: do not wrap the report to 80 columns
+        out = Console(highlight=False, quiet=quiet, width=160)
     paths, input_errors = expand_videos(videos)
     for error in input_errors:
         err.print(f"[red]error:[/red] {error}", soft_wrap=True)
@@ -73,7 +76,7 @@ def annotate_command(
     options = AnnotateOptions(
         output_dir=output_dir, write_video=not no_video, overwrite=overwrite, batch_size=batch_size,
         json_layout="2017" if json_format is JsonFormat.posetrack17 else "2018", kpt_thr=kpt_thr,
-        show_boxes=show_boxes, min_box_score=det_thr,
+        show_boxes=show_boxes, min_box_score=det_thr or 0.0,
     )
     try:
         annotator = build_annotator(options, weights=weights, detector=detector, use_detector=boxes is None, device=device,

@@ -20,10 +20,13 @@ def build_annotator(
     pruning_ratio: float = 0.5,
     half: bool = False,
     flip_test: bool = False,
-    det_thr: float = 0.4,
+    det_thr: float | None = None,
     use_detector: bool = True,
 ) -> VideoAnnotator:
-    """Load the pose model (and the detector unless boxes come from files) onto the device."""
+    """Load the pose model (and the detector unless boxes come from files) onto the device.
+
+    ``det_thr`` None keeps the detector's own threshold (chosen on its validation scenes).
+    """
     torch_device = resolve_device(device)
     pose_path = weights or default_pose_weights()
     if not Path(pose_path).with_suffix(".safetensors").exists() and not Path(pose_path).with_suffix(".json").exists():
@@ -35,7 +38,7 @@ def build_annotator(
         from ftppose_cli.detection.detector import PersonDetector
 
         det_path = detector or default_detector_weights()
-        people = PersonDetector.from_checkpoint(det_path, device=torch_device, confidence=det_thr)
+        people = PersonDetector.from_checkpoint(det_path, device=torch_device, conf=det_thr)
     return VideoAnnotator(estimator, people, options)
 
 
