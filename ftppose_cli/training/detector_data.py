@@ -233,11 +233,12 @@ class DetectorTrainSet:
         img = cv2.imread(str(self.cache / rec.file), cv2.IMREAD_COLOR)
         return img, rec.boxes.copy()
 
-    def _single(self, rng: random.Random, out_w: int, out_h: int, rel: float):
+    def _single(self, rng: random.Random, out_w: int, out_h: int):
+        """One frame, flipped at random, scaled so its longer side is 0.55-1.6x the canvas side,
+        placed at a random offset (crop or pad)."""
         img, boxes = self._load(self._pick(rng))
         h, w = img.shape[:2]
-        base = min(out_w, out_h) / max(w, h) if rel <= 0.5 else max(out_w, out_h) / max(w, h)
-        scale = base * rng.uniform(0.55, 1.6) * (1.0 if rel > 0.5 else 1.0)
+        scale = max(out_w, out_h) / max(w, h) * rng.uniform(0.55, 1.6)
         if rng.random() < 0.5:
             img = img[:, ::-1].copy()
             if len(boxes):
@@ -254,14 +255,14 @@ class DetectorTrainSet:
             all_b, all_i = [], []
             for qy in range(2):
                 for qx in range(2):
-                    tile, b, ig = self._single(rng, half, half, rel=1.0)
+                    tile, b, ig = self._single(rng, half, half)
                     canvas[qy * half:(qy + 1) * half, qx * half:(qx + 1) * half] = tile
                     off = np.asarray([qx * half, qy * half] * 2, np.float32)
                     all_b.append(b + off)
                     all_i.append(ig + off)
             img, boxes, ignore = canvas, np.concatenate(all_b), np.concatenate(all_i)
         else:
-            img, boxes, ignore = self._single(rng, s, s, rel=1.0)
+            img, boxes, ignore = self._single(rng, s, s)
         img = _colour_jitter(img, rng)
         return img, boxes.astype(np.float32), ignore.astype(np.float32)
 

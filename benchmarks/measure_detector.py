@@ -1,0 +1,186 @@
+"""Measure the shipped person detector: held-out recall/precision at IoU 0.5, val-split numbers
+against the teacher, and CPU latency per 640-pixel frame.
+
+    python benchmarks/measure_detector.py [--weights weights/detector.safetensors]
+        [--data ../shared/data] [--cache /work/cache/detector/frames512] [--threads 2]
+
+Held-out ground truth (never trained on):
+- COCO (``heldout/mmpose_coco/test_coco.json``, 4 images): every person annotation is a GT box;
+  persons with ``num_keypoints == 0`` (slivers / tiny background people) and crowd boxes are
+  "ignore" GT: a detection on them is neither a TP nor an FP, and missing them is no FN.
+- PoseTrack18 (``heldout/mmpose_posetrack18``, the 3 annotated frames ``images/val/*/000000.jpg``):
+  GT = the ``bbox`` field of each annotated person (mmpose's box: the keypoint extent enlarged
+  ~1.3x, clipped to the image); unannotated people are covered by PoseTrack's ignore regions
+  (``ignore_regions_x/y`` polygons, rasterised): an unmatched detection with >= 50 % of its box on
+  an ignore region is not counted as FP. A second GT variant, the keypoint box enlarged 1.15x, is
+  also reported because the ``bbox`` field is loose.
+Matching: greedy by score, one-to-one, IoU >= 0.5. The operating threshold is the one stored in
+``detector.json`` (chosen on the val split, not here); a threshold sweep is printed for context.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ftppose_cli.detection.detector import PersonDetector  # noqa: E402
+from ftppose_cli.training.detector_trainer import evaluate  # noqa: E402
+
+SWEEP = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6)
+
+
+def coco_heldout(root: Path):
+    d = json.loads((root / "mmpose_coco" / "test_coco.json").read_text())
+    imgs, gts, kw = [], [], []
+    for im in d["images"]:
+        anns = [a for a in d["annotations"] if a["image_id"] == im["id"] and a.get("category_id", 1) == 1]
+        boxes = np.asarray([[a["bbox"][0], a["bbox"][1], a["bbox"][0] + a["bbox"][2], a["bbox"][1] + a["bbox"][3]]
+                            for a in anns], np.float32).reshape(-1, 4)
+        ign = np.asarray([a.get("num_keypoints", 0) == 0 or a.get("iscrowd", 0) == 1 for a in anns], bool)
+        imgs.append(cv2.imread(str(root / "mmpose_coco" / im["file_name"])))
+        gts.append(boxes)
+        kw.append({"gt_ignore": ign})
+    return imgs, gts, kw
+
+
+def posetrack_heldout(root: Path, variant: str = "bbox"):
+    base = root / "mmpose_posetrack18"
+    imgs, gts, kw = [], [], []
+    for f in sorted(glob.glob(str(base / "annotations" / "val" / "*.json"))):
+        d = json.loads(Path(f).read_text())
+        for im in d["images"]:
+            path = base / im["file_name"]
+            if not path.exists() or not im.get("is_labeled", True):
+                continue
+            img = cv2.imread(str(path))
+            H, W = img.shape[:2]
+            boxes = []
+            for a in d["annotations"]:
+                if a["image_id"] != im["id"]:
+                    continue
+                k = np.asarray(a["keypoints"], np.float32).reshape(-1, 3)
+                vis = k[:, 2] > 0
+                if not vis.any():
+                    continue
+                if variant == "bbox":
+                    x, y, w, h = a["bbox"]
+                    b = [x, y, x + w, y + h]
+                else:  # keypoint extent enlarged 1.15x about its centre
+                    x0, y0 = k[vis, 0].min(), k[vis, 1].min()
+                    x1, y1 = k[vis, 0].max(), k[vis, 1].max()
+                    cx, cy, hw, hh = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2 * 1.15, (y1 - y0) / 2 * 1.15
+                    b = [cx - hw, cy - hh, cx + hw, cy + hh]
+                boxes.append([min(max(b[0], 0), W), min(max(b[1], 0), H), min(max(b[2], 0), W), min(max(b[3], 0), H)])
+            mask = np.zeros((H, W), np.uint8)
+            for xs, ys in zip(im.get("ignore_regions_x", []), im.get("ignore_regions_y", [])):
+                if len(xs) >= 3:
+                    poly = np.round(np.stack([xs, ys], 1)).astype(np.int32)
+                    cv2.fillPoly(mask, [poly], 1)
+            imgs.append(img)
+            gts.append(np.asarray(boxes, np.float32).reshape(-1, 4))
+            kw.append({"ignore_mask": mask.astype(bool)})
+    return imgs, gts, kw
+
+
+def teacher_val(cache: Path, every: int = 5):
+    from ftppose_cli.training import detector_data as dd
+
+    records = dd.drop_suspect_negatives(dd.load_records(cache))
+    _, val = dd.split_by_scene(records)
+    by_src: dict[str, list] = {}
+    for r in val:
+        by_src.setdefault(r.source, []).append(r)
+    picked = [r for src in sorted(by_src) for r in by_src[src][::every]]
+    return [cv2.imread(str(cache / r.file)) for r in picked], [r.boxes for r in picked], None
+
+
+def report(name: str, det: PersonDetector, imgs, gts, kw) -> dict:
+    res = evaluate(det, imgs, gts, thresholds=tuple(sorted(set(SWEEP) | {det.conf})), match_kwargs=kw)
+    row = res["by_threshold"][det.conf]
+    n_gt = row["tp"] + row["fn"]
+    print(f"{name:34s} images {len(imgs):4d}  GT {n_gt:4d}  @conf {det.conf:.2f}: recall {row['recall']:.3f}  "
+          f"precision {row['precision']:.3f}  (TP {row['tp']}, FP {row['fp']}, FN {row['fn']})")
+    sweep = "  ".join(f"{t:.2f}:{r['recall']:.2f}/{r['precision']:.2f}" for t, r in res["by_threshold"].items())
+    print(f"{'':34s} sweep conf:recall/precision  {sweep}")
+    return {"images": len(imgs), "gt": n_gt, **{k: row[k] for k in ("recall", "precision", "tp", "fp", "fn")}}
+
+
+def time_frames(det: PersonDetector, frame: np.ndarray, repeats: int) -> tuple[float, float]:
+    for _ in range(5):
+        det.detect([frame])
+    ts = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        det.detect([frame])
+        ts.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(ts), min(ts)
+
+
+def main() -> int:
+    here = Path(__file__).resolve().parents[1]
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--weights", default=str(here / "weights" / "detector.safetensors"))
+    ap.add_argument("--data", default=str(here.parent / "shared" / "data"))
+    ap.add_argument("--cache", default="/work/cache/detector/frames512", help="frame cache of the val split")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=100)
+    ap.add_argument("--conf", type=float, default=None, help="override the stored threshold")
+    ap.add_argument("--json", default=None, help="also write the numbers here")
+    args = ap.parse_args()
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    cv2.setNumThreads(1)
+    det = PersonDetector.from_checkpoint(args.weights, conf=args.conf)
+    print(f"detector {args.weights}: input {det.input_size}, conf {det.conf}, torch threads {args.threads}, "
+          f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    out = {"weights": args.weights, "conf": det.conf}
+    root = Path(args.data) / "heldout"
+    if root.exists():
+        c = coco_heldout(root)
+        p = posetrack_heldout(root, "bbox")
+        both = [a + b for a, b in zip(c[:2], p[:2])] + [c[2] + p[2]]
+        out["heldout"] = report("heldout (COCO + PoseTrack18 bbox)", det, *both)
+        out["coco"] = report("  COCO 4 images", det, *c)
+        out["posetrack_bbox"] = report("  PoseTrack18 3 frames, bbox", det, *p)
+        pk = posetrack_heldout(root, "kp")
+        out["posetrack_kp115"] = report("  PoseTrack18 3 frames, kp-box x1.15", det, *pk)
+        both_kp = [a + b for a, b in zip(c[:2], pk[:2])] + [c[2] + pk[2]]
+        out["heldout_kp115"] = report("heldout (COCO + PoseTrack18 kp-box)", det, *both_kp)
+        frame = c[0][0]
+    else:
+        print(f"{root} not found: skipping held-out accuracy")
+        frame = None
+    cache = Path(args.cache)
+    if (cache / "index.json").exists():
+        out["teacher_val"] = report("val scenes vs teacher (every 5th)", det, *teacher_val(cache))
+    else:
+        print(f"{cache} not found: skipping val-split numbers")
+
+    rng = np.random.default_rng(0)
+    if frame is None:
+        frame = rng.integers(0, 255, (480, 640, 3), dtype=np.uint8)
+    f640x480 = cv2.resize(frame, (640, 480))
+    med, best = time_frames(det, f640x480, args.repeats)
+    print(f"latency 640x480 frame, batch 1, {args.threads} threads: median {med:.1f} ms (min {best:.1f} ms) "
+          f"over {args.repeats} runs; load average now {os.getloadavg()[0]:.2f}")
+    out["ms_640x480_median"], out["ms_640x480_min"] = med, best
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
