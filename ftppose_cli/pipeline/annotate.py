@@ -30,6 +30,7 @@ from ftppose_cli.pipeline.estimator import PoseEstimator
 from ftppose_cli.pipeline.poses import PoseResult
 from ftppose_cli.pipeline.tracking import PersonTracker
 from ftppose_cli.pipeline.windows import FrameEntry, WindowScheduler
+from ftppose_cli.runtime import release_freed_memory
 from ftppose_cli.video.reader import Frame, VideoInfo, VideoReader
 from ftppose_cli.video.writer import VideoWriter
 
@@ -215,6 +216,7 @@ class VideoAnnotator:
                 for entry, feats in zip(entries, features):
                     entry.features = feats
                     emit(scheduler.push(entry))
+                release_freed_memory()
                 if progress is not None:
                     progress(report.frames, info.frame_count, sum(len(e.track_ids) for e in entries))
             emit(scheduler.flush())
