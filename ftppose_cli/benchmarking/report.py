@@ -11,10 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from ftppose_cli.atomic import atomic_write_text
 from ftppose_cli.benchmarking.runner import STAGES, BenchmarkResult
 from ftppose_cli.evaluation.heldout import HeldoutResult
 
@@ -30,22 +29,8 @@ CSV_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _write_text(path: Path, text: str) -> None:
-    """Atomic, so an interrupted run never leaves half a report next to a previous good one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def write_json(result: BenchmarkResult, path: str | Path) -> Path:
-    _write_text(Path(path), json.dumps(result.to_dict(), indent=2) + "\n")
+    atomic_write_text(Path(path), json.dumps(result.to_dict(), indent=2) + "\n")
     return Path(path)
 
 
@@ -97,6 +82,6 @@ def write_csv(result: BenchmarkResult, path: str | Path) -> Path:
     writer = csv.DictWriter(buffer, fieldnames=list(CSV_COLUMNS))
     writer.writeheader()
     writer.writerows(csv_rows(result))
-    _write_text(Path(path), buffer.getvalue())
+    atomic_write_text(Path(path), buffer.getvalue())
     return Path(path)
 

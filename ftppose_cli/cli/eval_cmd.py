@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -22,6 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ftppose_cli.atomic import atomic_write_text
 from ftppose_cli.errors import FtpposeError
 
 GROUPS = ("Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle", "Total")
@@ -90,7 +89,7 @@ def eval_command(
     out.print(f"sequences scored: {len(result.sequences)}, frames scored: {result.frames_scored} ({rules} rules); "
               f"MOT from the {mot_sequences} with two or more labelled frames")
     if json_path is not None:
-        _write_json(json_path, result.to_dict())
+        atomic_write_text(json_path, json.dumps(result.to_dict(), indent=1, allow_nan=False) + "\n")
         out.print(f"wrote {escape(str(json_path))}")
 
 
@@ -152,20 +151,6 @@ def _sequence_table(sequences: tuple) -> Table:
         table.add_row(sequence.name, str(sequence.frames_scored), _cell(sequence.ap.total),
                       *(_cell(totals.get(key)) for key in ("mota", "precision", "recall")))
     return table
-
-
-def _write_json(path: Path, document: dict) -> None:
-    """Atomically, so a reader never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=1, allow_nan=False)
-            handle.write("\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def register(app: typer.Typer) -> None:

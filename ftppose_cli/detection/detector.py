@@ -9,8 +9,6 @@ detector; anything that does not fit raises one :class:`CheckpointError` naming 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ftppose_cli.atomic import atomic_write
 from ftppose_cli.detection.network import DetectorConfig, PersonDetectorNet
 from ftppose_cli.errors import CheckpointError
 
@@ -116,19 +115,6 @@ def checkpoint_paths(path: str | Path) -> tuple[Path, Path]:
     return p.with_suffix(".safetensors"), p.with_suffix(".json")
 
 
-def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def save_checkpoint(model: PersonDetectorNet, path: str | Path, *, half: bool = True,
                     conf: float = 0.3, nms_iou: float = 0.5, info: dict[str, Any] | None = None) -> Path:
     """Write ``<stem>.safetensors`` + ``<stem>.json``; returns the weights path."""
@@ -144,8 +130,8 @@ def save_checkpoint(model: PersonDetectorNet, path: str | Path, *, half: bool = 
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": model.config.to_dict(),
             "conf": conf, "nms_iou": nms_iou, "dtype": "float16" if half else "float32",
             "training": info or {}}
-    _atomic_write(wpath, lambda t: save_file(tensors, t, metadata={"format": FORMAT}))
-    _atomic_write(cpath, lambda t: Path(t).write_text(json.dumps(meta, indent=1)))
+    atomic_write(wpath, lambda t: save_file(tensors, t, metadata={"format": FORMAT}))
+    atomic_write(cpath, lambda t: Path(t).write_text(json.dumps(meta, indent=1)))
     return wpath
 
 

@@ -26,14 +26,13 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Literal, Sequence
 
 import numpy as np
 
+from ftppose_cli.atomic import atomic_write_text
 from ftppose_cli.errors import InputError
 from ftppose_cli.formats.joints import JOINT_INDEX, NUM_JOINTS, POSETRACK17_TO_18, POSETRACK_CATEGORY, POSETRACK_JOINTS
 
@@ -534,18 +533,7 @@ def write_sequence(sequence: PoseTrackSequence, path: str | Path, layout: Layout
     ``extra`` adds top-level keys (poseval ignores keys it does not know).
     """
     document = {**sequence_document(sequence, layout), **(extra or {})}
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, separators=(",", ":"), allow_nan=False)
-            handle.write("\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return atomic_write_text(path, json.dumps(document, separators=(",", ":"), allow_nan=False) + "\n")
 
 
 def sequence_document(sequence: PoseTrackSequence, layout: Layout = "2018") -> dict:

@@ -11,8 +11,6 @@ names the mismatch.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from ftppose_cli.atomic import atomic_write, atomic_write_text
 from ftppose_cli.errors import CheckpointError
 from ftppose_cli.models.ftppose import FTPPose, FTPPoseConfig
 
@@ -34,18 +33,6 @@ def checkpoint_paths(path: str | Path) -> tuple[Path, Path]:
     if p.suffix == ".safetensors":
         return p, p.with_suffix(".json")
     return p.with_suffix(".safetensors"), p.with_suffix(".json")
-
-
-def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def save_checkpoint(
@@ -64,8 +51,8 @@ def save_checkpoint(
         "dtype": "float16" if half else "float32",
         **(metadata or {}),
     }
-    _atomic_write(weights_path, lambda tmp: save_file(state, tmp, metadata={"format": "pt"}))
-    _atomic_write(config_path, lambda tmp: Path(tmp).write_text(json.dumps(document, indent=2) + "\n"))
+    atomic_write(weights_path, lambda tmp: save_file(state, tmp, metadata={"format": "pt"}))
+    atomic_write_text(config_path, json.dumps(document, indent=2) + "\n")
     return weights_path, config_path
 
 
