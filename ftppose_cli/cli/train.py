@@ -27,6 +27,10 @@ def train_command(
                                       rich_help_panel="Model")] = "tiny",
     window: Annotated[int, typer.Option(help="Frames per window K (1 = single-frame stage).",
                                         rich_help_panel="Model")] = 1,
+    input_size: Annotated[Optional[str], typer.Option(help="Crop size HxW, e.g. 192x144 (default: the size's "
+                                                      "256x192).", rich_help_panel="Model")] = None,
+    depth: Annotated[Optional[int], typer.Option(help="ViT layers (default: the size's).",
+                                                 rich_help_panel="Model")] = None,
     init_from: Annotated[Optional[Path], typer.Option(help="Initialise from these weights (.safetensors).",
                                                       rich_help_panel="Model")] = None,
     freeze_backbone: Annotated[bool, typer.Option("--freeze-backbone", help="Train only MGFE, fusion and head.",
@@ -56,11 +60,19 @@ def train_command(
             build_crop_cache(load_teacher_samples(data), data, cache)
         if not (cache / "info.json").exists():
             raise FtpposeError(cache, "no crop cache here; pass --data to build one")
+        overrides: dict = {}
+        if input_size:
+            try:
+                overrides["img_size"] = tuple(int(v) for v in input_size.lower().split("x"))
+            except ValueError:
+                raise FtpposeError(None, f"--input-size must look like 192x144, got {input_size!r}") from None
+        if depth:
+            overrides["depth"] = depth
         config = TrainConfig(
             cache=str(cache), out_dir=str(out), size=size, window=window, epochs=epochs,
             samples_per_epoch=samples_per_epoch, batch_size=batch_size, lr=lr,
             epsilons=tuple(float(e) for e in epsilons.split(",")), init_from=str(init_from) if init_from else None,
-            freeze_backbone=freeze_backbone, stop_after=stop_after,
+            freeze_backbone=freeze_backbone, stop_after=stop_after, model_overrides=overrides,
             num_workers=workers, threads=threads, seed=seed, device=device,
         )
         best = train(config, console)

@@ -1,0 +1,32 @@
+"""`ftppose train` from the command line, on a synthetic crop cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from crop_factory import synthetic_crop_cache
+from typer.testing import CliRunner
+
+from ftppose_cli.cli.app import app
+from ftppose_cli.models.checkpoint import load_model
+
+
+def test_train_writes_a_checkpoint_with_the_requested_shape(tmp_path: Path) -> None:
+    cache = synthetic_crop_cache(tmp_path / "cache")
+    result = CliRunner().invoke(app, [
+        "train", "--cache", str(cache), "--out", str(tmp_path / "run"), "--window", "1", "--epochs", "1",
+        "--samples-per-epoch", "8", "--batch-size", "4", "--input-size", "64x48", "--depth", "2", "--workers", "0",
+        "--device", "cpu",
+    ])
+    assert result.exit_code == 0, result.output
+    model = load_model(tmp_path / "run" / "best")
+    assert model.config.img_size == (64, 48) and model.config.depth == 2
+    assert len(json.loads((tmp_path / "run" / "history.json").read_text())) == 1
+
+
+def test_bad_input_size_is_one_line(tmp_path: Path) -> None:
+    cache = synthetic_crop_cache(tmp_path / "cache")
+    result = CliRunner().invoke(app, ["train", "--cache", str(cache), "--out", str(tmp_path / "run"),
+                                      "--input-size", "big"])
+    assert result.exit_code == 1 and "--input-size must look like 192x144" in result.output
