@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from ftppose_cli.atomic import atomic_write
 from ftppose_cli.detection.network import DetectorConfig, PersonDetectorNet
 from ftppose_cli.errors import CheckpointError
+from ftppose_cli.models.checkpoint import load_state_checked
 
 FORMAT = "ftppose-detector"
 FORMAT_VERSION = 1
@@ -162,17 +163,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
         state = load_file(str(wpath))
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(wpath, f"unreadable safetensors file ({str(exc).splitlines()[0][:80]})") from None
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    extra = sorted(set(state) - set(expected))
-    if missing or extra:
-        raise CheckpointError(wpath, f"weights do not fit the config: {len(missing)} missing "
-                                     f"(e.g. {missing[:1]}), {len(extra)} unexpected (e.g. {extra[:1]})")
-    for k, v in state.items():
-        if v.shape != expected[k].shape:
-            raise CheckpointError(wpath, f"weights do not fit the config: {k} has shape "
-                                         f"{tuple(v.shape)}, expected {tuple(expected[k].shape)}")
-    model.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()})
+    load_state_checked(model, state, wpath)
     return model.eval().to(device), meta
 
 

@@ -22,7 +22,7 @@ poseval rules (2017 / 2018):
   head sizes cannot match. A frame whose ground truth or prediction has
   nobody left counts as one object and one hypothesis that cannot match
   (one miss and one false positive per joint, however many people the
-  ground truth has): poseval's placeholder, kept so the numbers agree. The
+  ground truth has): poseval's stand-in, kept so the numbers agree. The
   last scored frame of each sequence is left out (``imgidxs[:-1]``), so a
   sequence with one scored frame has no MOT (poseval itself stops with an
   IndexError there). Counts add up over sequences; MOTA, precision and
@@ -477,11 +477,11 @@ def _sequence_mot(detections: _Detections) -> MotCounts | None:
     hit_bounds, (rows, cols, distances) = split(
         hit_f, hit_j, gt_rank[hit_f, hit_j, hit_g], pred_rank[hit_f, hit_j, hit_p],
         hit_distances[hit_f, hit_j, hit_g, hit_p])
-    placeholder_frame = ((frames.gt_count == 0) | (frames.pred_count == 0)).tolist()
+    stand_in_frame = ((frames.gt_count == 0) | (frames.pred_count == 0)).tolist()
 
     accumulators = [ClearMotAccumulator() for _ in range(NUM_SCORED)]
     for f in range(used):
-        if placeholder_frame[f]:  # nobody left on one side: poseval's one-object-one-hypothesis stand-in
+        if stand_in_frame[f]:  # nobody left on one side: poseval's one-object-one-hypothesis stand-in
             for accumulator in accumulators:
                 accumulator.update_pairs([0], [0], [], [], [])
             continue
