@@ -14,7 +14,7 @@ The model takes ``float`` RGB images in ``[0, 255]`` of shape ``(B, 3, H, W)`` w
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 
 import torch
 import torch.nn.functional as F

@@ -15,15 +15,14 @@ import json
 import math
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ftppose_cli.detection.detector import PersonDetector, save_checkpoint
-from ftppose_cli.detection.network import DETECTOR_SIZES, DetectorConfig, create_detector
+from ftppose_cli.detection.network import create_detector
 from ftppose_cli.training import detector_data as dd
 
 
