@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from ftppose_cli.atomic import atomic_write
 from ftppose_cli.detection.network import DetectorConfig, PersonDetectorNet
 from ftppose_cli.errors import CheckpointError
-from ftppose_cli.models.checkpoint import load_state_checked
+from ftppose_cli.models.checkpoint import checkpoint_paths, load_state_checked
 
 FORMAT = "ftppose-detector"
 FORMAT_VERSION = 1
@@ -107,14 +107,6 @@ def decode(heat_logits: torch.Tensor, ltrb: torch.Tensor, stride: int, conf: flo
 
 
 # ---------------------------------------------------------------------------- checkpoints
-
-def checkpoint_paths(path: str | Path) -> tuple[Path, Path]:
-    """``(weights, config)`` for a checkpoint given by either file or their common stem."""
-    p = Path(path)
-    if p.suffix in (".json", ".safetensors"):
-        p = p.with_suffix("")
-    return p.with_suffix(".safetensors"), p.with_suffix(".json")
-
 
 def save_checkpoint(model: PersonDetectorNet, path: str | Path, *, half: bool = True,
                     conf: float = 0.3, nms_iou: float = 0.5, info: dict[str, Any] | None = None) -> Path:
