@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from fractions import Fraction
@@ -12,11 +11,10 @@ import cv2
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, home of video_factory
-import video_factory as factory  # noqa: E402
+import video_factory as factory
 
-from ftppose_cli.errors import InputError  # noqa: E402
-from ftppose_cli.video.reader import Frame, VideoReader, probe  # noqa: E402
+from ftppose_cli.errors import InputError
+from ftppose_cli.video.reader import Frame, VideoReader, probe
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -10,12 +9,11 @@ import av
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, home of video_factory
-import video_factory as factory  # noqa: E402
+import video_factory as factory
 
-from ftppose_cli.errors import InputError  # noqa: E402
-from ftppose_cli.video.reader import VideoReader, probe  # noqa: E402
-from ftppose_cli.video.writer import VideoWriter  # noqa: E402
+from ftppose_cli.errors import InputError
+from ftppose_cli.video.reader import VideoReader, probe
+from ftppose_cli.video.writer import VideoWriter
 
 
 @pytest.fixture(scope="module")
