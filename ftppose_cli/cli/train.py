@@ -41,6 +41,11 @@ def train_command(
     samples_per_epoch: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 4000,
     batch_size: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 32,
     lr: Annotated[float, typer.Option(rich_help_panel="Schedule")] = 1e-3,
+    warmup_steps: Annotated[int, typer.Option(help="Linear learning-rate warm-up before the cosine decay.",
+                                              rich_help_panel="Schedule")] = 300,
+    scene_power: Annotated[float, typer.Option(help="Draw a scene with n people ~n**POWER times as often as a "
+                                               "one-person scene (0 = every scene alike, 1 = every person "
+                                               "alike).", rich_help_panel="Data")] = 0.5,
     epsilons: Annotated[str, typer.Option(help="Pruning ratios sampled per step (comma separated).",
                                           rich_help_panel="Schedule")] = "0,0.25,0.5,0.75,0.9",
     device: Annotated[str, typer.Option(help="auto, cpu, cuda[:N].", rich_help_panel="Hardware")] = "auto",
@@ -70,7 +75,8 @@ def train_command(
             overrides["depth"] = depth
         config = TrainConfig(
             cache=str(cache), out_dir=str(out), size=size, window=window, epochs=epochs,
-            samples_per_epoch=samples_per_epoch, batch_size=batch_size, lr=lr,
+            samples_per_epoch=samples_per_epoch, batch_size=batch_size, lr=lr, warmup_steps=warmup_steps,
+            scene_power=scene_power,
             epsilons=tuple(float(e) for e in epsilons.split(",")), init_from=str(init_from) if init_from else None,
             freeze_backbone=freeze_backbone, stop_after=stop_after, model_overrides=overrides,
             num_workers=workers, threads=threads, seed=seed, device=device,

@@ -17,6 +17,10 @@ def random_geometry(rng: np.random.Generator, strength: float = 1.0) -> tuple[fl
     """Scale factor, rotation (degrees), centre shift (fraction of the box) and flip."""
     scale = float(np.clip(rng.normal(1.0, 0.25 * strength), 0.65, 1.45))
     rotation = float(np.clip(rng.normal(0.0, 30.0 * strength), -60, 60)) if rng.random() < 0.6 else 0.0
+    if rng.random() < 0.1 * strength:
+        # The corpus has almost no lying, falling or inverted people; a tail of
+        # large rotations is the only source of them.
+        rotation = float(rng.uniform(-150.0, 150.0))
     shift = rng.uniform(-0.12, 0.12, size=2) * strength
     return scale, rotation, shift.astype(np.float32), bool(rng.random() < 0.5)
 

@@ -1,0 +1,102 @@
+"""The training dataset must move labels exactly as it moves pixels, flips included."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ftppose_cli.formats.joints import JOINT_INDEX
+from ftppose_cli.training import datasets
+from ftppose_cli.training.datasets import CropCache, PoseWindowDataset
+
+SIDE = 96
+LEFT, RIGHT = JOINT_INDEX["left_wrist"], JOINT_INDEX["right_wrist"]
+
+
+def _two_wrist_cache(root: Path) -> CropCache:
+    """One camera-facing 'person': the left wrist (bright blob) is on the image's right."""
+    root.mkdir()
+    keypoints = np.full((1, 17, 2), SIDE / 2, np.float32)
+    keypoints[0, LEFT] = (62, 40)
+    keypoints[0, RIGHT] = (34, 56)
+    frame = np.zeros((SIDE, SIDE, 3), np.uint8)
+    frame[38:43, 60:65] = 255  # left wrist
+    frame[54:59, 32:37] = 120  # right wrist
+    np.save(root / "crops.npy", np.broadcast_to(frame, (1, 3, SIDE, SIDE, 3)).copy())
+    visibility = np.zeros((1, 17), np.float32)
+    visibility[0, [LEFT, RIGHT]] = 1.0
+    np.savez(root / "meta.npz", keypoints=keypoints, visibility=visibility,
+             box_wh=np.array([[48.0, 64.0]], np.float32), scene=np.array(["a"]), source=np.array(["x"]),
+             frame=np.array([0]))
+    (root / "info.json").write_text(json.dumps({"side": SIDE, "count": 1}))
+    return CropCache(root)
+
+
+def _peak(image: np.ndarray) -> np.ndarray:
+    y, x = np.unravel_index(np.argmax(image), image.shape)
+    return np.array([x, y], np.float64)
+
+
+def _blob_centre(image: np.ndarray) -> np.ndarray:
+    """Centre of the brightest blob: pixels above half its peak, near the peak."""
+    peak = _peak(image)
+    ys, xs = np.mgrid[:image.shape[0], :image.shape[1]]
+    near = np.hypot(xs - peak[0], ys - peak[1]) < 16
+    mask = near & (image > (image.max() + np.median(image)) / 2)
+    return np.array([xs[mask].mean(), ys[mask].mean()])
+
+
+def _sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rotation: float, flip: bool):
+    monkeypatch.setattr(datasets, "random_geometry", lambda rng: (1.0, rotation, np.zeros(2, np.float32), flip))
+    monkeypatch.setattr(datasets, "photometric", lambda crops, rng: crops)
+    monkeypatch.setattr(datasets, "occlude", lambda crops, rng, donor=None: crops)
+    cache = _two_wrist_cache(tmp_path / "cache")
+    dataset = PoseWindowDataset(cache, np.array([0]), window=1, input_size=(128, 96), heatmap_size=(32, 24))
+    item = dataset[0]
+    image = item["inputs"][0].numpy().sum(0)  # (H, W), brighter pixels stay brighter after normalisation
+    bright = _blob_centre(image)
+    ys, xs = np.mgrid[:image.shape[0], :image.shape[1]]
+    away = np.hypot(xs - bright[0], ys - bright[1]) > 16
+    medium = _blob_centre(np.where(away, image, np.median(image)))
+    stride = 128 / 32
+    targets = {j: (_peak(item["target"][j].numpy()) + 0.5) * stride - 0.5 for j in (LEFT, RIGHT)}
+    return bright, medium, targets, item
+
+
+def test_unflipped_labels_follow_the_pixels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bright, medium, targets, _ = _sample(tmp_path, monkeypatch, rotation=0.0, flip=False)
+    assert np.linalg.norm(targets[LEFT] - bright) <= 5
+    assert np.linalg.norm(targets[RIGHT] - medium) <= 5
+
+
+def test_flip_swaps_left_and_right(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bright, medium, targets, _ = _sample(tmp_path, monkeypatch, rotation=0.0, flip=True)
+    # The mirrored person still faces the camera, so its left wrist is again on the image's right,
+    # and it is the blob that was the right wrist before mirroring.
+    assert targets[LEFT][0] > targets[RIGHT][0]
+    assert np.linalg.norm(targets[LEFT] - medium) <= 5
+    assert np.linalg.norm(targets[RIGHT] - bright) <= 5
+
+
+@pytest.mark.parametrize("rotation", [40.0, 90.0, -135.0])
+def test_rotated_labels_follow_the_pixels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rotation: float) -> None:
+    bright, medium, targets, item = _sample(tmp_path, monkeypatch, rotation=rotation, flip=False)
+    assert np.linalg.norm(targets[LEFT] - bright) <= 5
+    assert np.linalg.norm(targets[RIGHT] - medium) <= 5
+    assert np.allclose(item["joints"][LEFT].numpy(), bright, atol=1.5)
+    assert np.allclose(item["joints"][RIGHT].numpy(), medium, atol=1.5)
+
+
+def test_scene_weights_balance_scenes(tmp_path: Path) -> None:
+    from crop_factory import synthetic_crop_cache
+
+    cache = CropCache(synthetic_crop_cache(tmp_path / "c", count=24))
+    cache.scene = np.array(["big"] * 20 + ["small"] * 4)
+    everything = np.arange(24)
+    for power in (0.0, 0.5, 1.0):
+        w = cache.scene_weights(everything, power)
+        assert w.sum() == pytest.approx(1.0)
+        assert w[:20].sum() / w[20:].sum() == pytest.approx((20 / 4) ** power)
