@@ -20,6 +20,7 @@ import torch
 
 from ftppose_cli.benchmarking.runner import with_window
 from ftppose_cli.evaluation.heldout import HeldoutResult, average_pose_baseline, evaluate_heldout, load_heldout
+from ftppose_cli.formats.joints import POSETRACK_JOINTS
 from ftppose_cli.models.checkpoint import load_model
 from ftppose_cli.runtime import default_pose_weights, resolve_device
 
@@ -33,6 +34,8 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--ratios", default="0,0.5,0.9")
     parser.add_argument("--window", type=int, default=None, help="run at this K (default: the checkpoint's)")
     parser.add_argument("--flip-test", action="store_true")
+    parser.add_argument("--per-joint", action="store_true",
+                        help="also print PCK@0.2 per joint and side-agnostic PCK@0.2 (mirrored joints accepted)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--json", type=Path, default=None, help="also write every result here")
@@ -44,6 +47,17 @@ def _line(label: str, result: HeldoutResult, name: str = "overall") -> str:
     pckh = "   -  " if s.pckh is None else f"{s.pckh:6.3f}"
     ms = "" if result.ms_per_crop is None else f"{result.ms_per_crop:9.1f}"
     return f"{label:14s} {s.pck[0.05]:8.3f} {s.pck[0.1]:8.3f} {s.pck[0.2]:8.3f} {pckh:>8s} {ms}"
+
+
+def _per_joint(name: str, results: dict[str, HeldoutResult]) -> None:
+    labels = list(results)
+    print(f"  PCK@0.2 per joint{'':6s}" + "".join(f"{label:>14s}" for label in labels))
+    for joint in POSETRACK_JOINTS:
+        values = [results[label].scores[name].per_joint[joint] for label in labels]
+        if any(v is not None for v in values):
+            print(f"  {joint:23s}" + "".join(f"{'-' if v is None else f'{v:.2f}':>14s}" for v in values))
+    print(f"  {'side-agnostic PCK@0.2':23s}" + "".join(f"{results[label].scores[name].side_agnostic:14.3f}"
+                                                       for label in labels))
 
 
 def main() -> None:
@@ -72,6 +86,8 @@ def main() -> None:
         for r, result in results.items():
             print(_line(f"ratio {r:g}", result, name))
         print(_line("average pose", baseline, name))
+        if args.per_joint:
+            _per_joint(name, {**{f"ratio {r:g}": res for r, res in results.items()}, "average pose": baseline})
     if args.json:
         args.json.write_text(json.dumps({"weights": str(args.weights), "average_pose": baseline.to_dict(),
                                          "ratios": [results[r].to_dict() for r in ratios]}, indent=2) + "\n")

@@ -36,13 +36,16 @@ import numpy as np
 import torch
 
 from ftppose_cli.errors import InputError
-from ftppose_cli.evaluation.pck import pck
-from ftppose_cli.formats.joints import COCO_JOINTS, COCO_TO_POSETRACK, JOINT_INDEX, NUM_JOINTS, POSETRACK_JOINTS
+from ftppose_cli.evaluation.pck import pck, per_joint_pck, side_agnostic_pck
+from ftppose_cli.formats.joints import (
+    COCO_JOINTS, COCO_TO_POSETRACK, JOINT_INDEX, NUM_JOINTS, POSETRACK_JOINTS, flip_permutation,
+)
 from ftppose_cli.models.ftppose import FTPPose
 from ftppose_cli.pipeline.crops import box_to_center_scale
 from ftppose_cli.pipeline.estimator import PoseEstimator
 
 PCK_THRESHOLDS: tuple[float, ...] = (0.05, 0.1, 0.2)
+DIAGNOSTIC_THRESHOLD = 0.2  # per-joint and side-agnostic PCK
 PCKH_THRESHOLD = 0.5
 # MPII / PoseTrack convention: the head size is 60% of the head box diagonal.
 HEAD_SIZE_FACTOR = 0.6
@@ -103,8 +106,11 @@ class PCKScores:
     head_people: int
     head_joints: int
     pckh: float | None
+    per_joint: dict[str, float | None] = field(default_factory=dict)  # PCK@DIAGNOSTIC_THRESHOLD per joint
+    side_agnostic: float | None = None  # PCK@DIAGNOSTIC_THRESHOLD accepting the mirrored joint
 
     def to_dict(self) -> dict:
+        t = f"{DIAGNOSTIC_THRESHOLD:g}"
         return {
             "people": self.people,
             "joints": self.joints,
@@ -112,6 +118,8 @@ class PCKScores:
             "head_people": self.head_people,
             "head_joints": self.head_joints,
             f"pckh@{PCKH_THRESHOLD:g}": self.pckh,
+            f"per_joint_pck@{t}": self.per_joint,
+            f"side_agnostic_pck@{t}": self.side_agnostic,
         }
 
 
@@ -277,7 +285,11 @@ def _group_scores(people: list[HeldoutPerson], pred: np.ndarray) -> PCKScores:
     if head.any():
         head_size = np.array([p.head_size for p in people if p.head_size is not None])
         pckh = pck(pred[head], gt[head], scored[head], head_size, (PCKH_THRESHOLD,))[PCKH_THRESHOLD]
-    return PCKScores(len(people), int(scored.sum()), values, int(head.sum()), head_joints, pckh)
+    joints = per_joint_pck(pred, gt, scored, reference, DIAGNOSTIC_THRESHOLD)
+    per_joint = {name: None if np.isnan(v) else float(v) for name, v in zip(POSETRACK_JOINTS, joints)}
+    side_agnostic = side_agnostic_pck(pred, gt, scored, reference, flip_permutation(), DIAGNOSTIC_THRESHOLD)
+    return PCKScores(len(people), int(scored.sum()), values, int(head.sum()), head_joints, pckh, per_joint,
+                     side_agnostic)
 
 
 def score_predictions(people: list[HeldoutPerson], pred: np.ndarray) -> dict[str, PCKScores]:

@@ -1,0 +1,38 @@
+"""PCK, its per-joint split and the side-agnostic variant, on hand-counted cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ftppose_cli.evaluation.pck import pck, per_joint_pck, side_agnostic_pck
+
+# Three joints: 0 has no side, 1 and 2 are a left/right pair.
+FLIP = [0, 2, 1]
+
+
+def _case():
+    gt = np.array([[[0.0, 0.0], [-15.0, 0.0], [15.0, 0.0]]] * 2)
+    pred = gt.copy()
+    pred[0, 1], pred[0, 2] = gt[0, 2], gt[0, 1]  # person 0: left and right swapped
+    pred[1, 0] += (0.0, 15.0)  # person 1: joint 0 off by 15 (0.15 of the reference)
+    visible = np.array([[True, True, True], [True, True, False]])
+    return pred, gt, visible, np.array([100.0, 100.0])
+
+
+def test_pck_counts_only_labelled_joints() -> None:
+    pred, gt, visible, ref = _case()
+    # labelled: 5 joints; within 0.1: person 0 joint 0, person 1 joint 1 -> 2/5; within 0.2: + person 1 joint 0
+    assert pck(pred, gt, visible, ref, (0.1, 0.2)) == pytest.approx({0.1: 2 / 5, 0.2: 3 / 5})
+
+
+def test_per_joint_pck() -> None:
+    pred, gt, visible, ref = _case()
+    assert per_joint_pck(pred, gt, visible, ref, 0.1) == pytest.approx([1 / 2, 1 / 2, 0.0])
+    assert np.isnan(per_joint_pck(pred, gt, np.zeros_like(visible), ref)).all()
+
+
+def test_side_agnostic_pck_accepts_swapped_sides_only() -> None:
+    pred, gt, visible, ref = _case()
+    assert side_agnostic_pck(pred, gt, visible, ref, FLIP, 0.1) == pytest.approx(4 / 5)
+    assert side_agnostic_pck(pred, gt, visible, ref, FLIP, 0.2) == pytest.approx(1.0)
