@@ -35,6 +35,9 @@ def train_command(
                                                       rich_help_panel="Model")] = None,
     freeze_backbone: Annotated[bool, typer.Option("--freeze-backbone", help="Train only MGFE, fusion and head.",
                                                   rich_help_panel="Model")] = False,
+    temporal_only: Annotated[bool, typer.Option("--temporal-only", help="Train only the temporal path (MGFE, "
+                                                "fusion, the head's temporal entry) on a fixed single-frame "
+                                                "model.", rich_help_panel="Model")] = False,
     epochs: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 30,
     stop_after: Annotated[Optional[int], typer.Option(help="Stop after this many epochs (resume later with the "
                                                       "same command).", rich_help_panel="Schedule")] = None,
@@ -78,7 +81,7 @@ def train_command(
             samples_per_epoch=samples_per_epoch, batch_size=batch_size, lr=lr, warmup_steps=warmup_steps,
             scene_power=scene_power,
             epsilons=tuple(float(e) for e in epsilons.split(",")), init_from=str(init_from) if init_from else None,
-            freeze_backbone=freeze_backbone, stop_after=stop_after, model_overrides=overrides,
+            freeze_backbone=freeze_backbone, temporal_only=temporal_only, stop_after=stop_after, model_overrides=overrides,
             num_workers=workers, threads=threads, seed=seed, device=device,
         )
         best = train(config, console)

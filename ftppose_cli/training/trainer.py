@@ -50,6 +50,7 @@ class TrainConfig:
     scene_power: float = 0.5  # a scene with n people is drawn ~n**scene_power times as often as a 1-person scene
     init_from: str | None = None
     freeze_backbone: bool = False  # temporal stage: train MGFE, fusion and head on a fixed backbone
+    temporal_only: bool = False  # temporal stage: also fix the head's spatial layers; train MGFE, fusion, entry
     num_workers: int = 1
     threads: int | None = None
     seed: int = 0
@@ -100,6 +101,24 @@ def validate(model: torch.nn.Module, loader: DataLoader, device: torch.device, e
     return {f"pck@{t}": v for t, v in result.items()}
 
 
+def _frozen_modules(model: FTPPose, cfg: TrainConfig) -> list[torch.nn.Module]:
+    """The parts a stage keeps fixed.
+
+    ``temporal_only`` fixes everything the single-frame model had (backbone and
+    the head's deconvolutions and output layer), so the temporal path, entering
+    the head through a zero-initialised convolution, is learnt as a residual on
+    top of unchanged single-frame predictions.
+    """
+    frozen: list[torch.nn.Module] = []
+    if cfg.freeze_backbone or cfg.temporal_only:
+        frozen.append(model.backbone)
+    if cfg.temporal_only:
+        if not model.temporal:
+            raise ValueError("temporal_only needs a window of more than one frame")
+        frozen += [model.head.deconv1, model.head.deconv2, model.head.final]
+    return frozen
+
+
 def train(cfg: TrainConfig, console: Console | None = None) -> Path:
     """Train (or resume) and return the path of the best exported checkpoint."""
     rank, world = _distributed()
@@ -129,8 +148,9 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
         if show:
             console.print(f"initialised {len(fitting)}/{len(own)} tensors from {cfg.init_from}")
 
-    if cfg.freeze_backbone:
-        model.backbone.requires_grad_(False)
+    frozen = _frozen_modules(model, cfg)
+    for module in frozen:
+        module.requires_grad_(False)
 
     train_set = PoseWindowDataset(cache, train_idx, cfg.window, model_cfg.img_size, model_cfg.heatmap_size, True, cfg.seed)
     val_set = PoseWindowDataset(cache, val_idx, cfg.window, model_cfg.img_size, model_cfg.heatmap_size, False, cfg.seed)
@@ -178,8 +198,8 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
                             drop_last=True, persistent_workers=False)
         eps_rng = random.Random(cfg.seed * 7919 + epoch)
         ddp_model.train()
-        if cfg.freeze_backbone:
-            model.backbone.eval()  # no dropout / drop-path drift in the fixed part
+        for module in frozen:
+            module.eval()  # no dropout, drop-path or BatchNorm-statistics drift in the fixed part
         started = time.time()
         running = 0.0
         with Progress(TextColumn(f"epoch {epoch + 1}/{cfg.epochs}"), BarColumn(), MofNCompleteColumn(),

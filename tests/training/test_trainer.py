@@ -65,6 +65,17 @@ def test_frozen_backbone_stays_fixed(cache: Path, tmp_path: Path) -> None:
     assert not torch.equal(before["head.final.weight"].float(), after["head.final.weight"].half().float())
 
 
+def test_temporal_only_keeps_single_frame_predictions_fixed(cache: Path, tmp_path: Path) -> None:
+    train(_config(cache, tmp_path / "first", epochs=1, window=1))
+    init = tmp_path / "first" / "best.safetensors"
+    train(_config(cache, tmp_path / "second", epochs=1, init_from=str(init), temporal_only=True))
+    before = load_file(str(init))
+    after = torch.load(tmp_path / "second" / "last.pt", weights_only=False)["model"]
+    for key in ("backbone.vit.blocks.0.attn.qkv.weight", "head.deconv1.1.running_mean", "head.final.weight"):
+        assert torch.equal(before[key].float(), after[key].half().float()), key
+    assert after["head.temporal_entry.weight"].abs().sum() > 0
+
+
 def test_two_process_ddp_with_gloo(cache: Path, tmp_path: Path) -> None:
     script = tmp_path / "ddp.py"
     script.write_text(
