@@ -49,6 +49,9 @@ def train_command(
     scene_power: Annotated[float, typer.Option(help="Draw a scene with n people ~n**POWER times as often as a "
                                                "one-person scene (0 = every scene alike, 1 = every person "
                                                "alike).", rich_help_panel="Data")] = 0.5,
+    background_paste: Annotated[float, typer.Option(help="Probability of pasting the person (a silhouette drawn "
+                                                    "from the labels) onto another crop's background.",
+                                                    rich_help_panel="Data")] = 0.0,
     epsilons: Annotated[str, typer.Option(help="Pruning ratios sampled per step (comma separated).",
                                           rich_help_panel="Schedule")] = "0,0.25,0.5,0.75,0.9",
     device: Annotated[str, typer.Option(help="auto, cpu, cuda[:N].", rich_help_panel="Hardware")] = "auto",
@@ -79,7 +82,7 @@ def train_command(
         config = TrainConfig(
             cache=str(cache), out_dir=str(out), size=size, window=window, epochs=epochs,
             samples_per_epoch=samples_per_epoch, batch_size=batch_size, lr=lr, warmup_steps=warmup_steps,
-            scene_power=scene_power,
+            scene_power=scene_power, background_paste=background_paste,
             epsilons=tuple(float(e) for e in epsilons.split(",")), init_from=str(init_from) if init_from else None,
             freeze_backbone=freeze_backbone, temporal_only=temporal_only, stop_after=stop_after, model_overrides=overrides,
             num_workers=workers, threads=threads, seed=seed, device=device,

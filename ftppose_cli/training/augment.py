@@ -2,8 +2,8 @@
 
 The teacher corpus is a few dozen scenes, so variety must come from here
 (a first trial without it memorised its scenes): scale, rotation, flip with
-the left/right joints swapped, colour, blur, noise and occlusion by pieces
-of other crops. Windows of a still image get synthetic motion: each
+the left/right joints swapped, colour, blur, noise, occlusion by pieces
+of other crops, and the person pasted onto another scene's background. Windows of a still image get synthetic motion: each
 neighbour frame is warped by a small random affine of its own.
 """
 
@@ -11,6 +11,11 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+
+from ftppose_cli.formats.joints import JOINT_INDEX, SKELETON
+
+_TORSO = [JOINT_INDEX[n] for n in ("left_shoulder", "right_shoulder", "right_hip", "left_hip")]
+_HEAD = [JOINT_INDEX[n] for n in ("nose", "head_bottom", "head_top")]
 
 
 def random_geometry(rng: np.random.Generator, strength: float = 1.0) -> tuple[float, float, np.ndarray, bool]:
@@ -74,3 +79,47 @@ def occlude(frames: np.ndarray, rng: np.random.Generator, donor: np.ndarray | No
                 -20, 20, size=(ph, pw, 3)).astype(np.uint8)
         frames[:, y0:y0 + ph, x0:x0 + pw] = patch
     return frames
+
+
+def body_mask(joints: np.ndarray, visible: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A rough silhouette ``(H, W)`` in [0, 1] drawn from the skeleton, with a feathered edge.
+
+    There are no segmentation masks in the corpus; thick bones, a filled torso
+    and a disc on the head cover the person well enough to swap what lies
+    around them, and the soft edge keeps the seam from becoming a cue.
+    """
+    h, w = size
+    points = joints[visible > 0]
+    mask = np.zeros((h, w), np.float32)
+    if len(points) < 2:
+        return mask
+    extent = float(np.max(points.max(0) - points.min(0)))
+    thickness = max(2, int(round(0.12 * extent)))
+    for a, b in SKELETON:
+        if visible[a] > 0 and visible[b] > 0:
+            cv2.line(mask, tuple(np.round(joints[a]).astype(int)), tuple(np.round(joints[b]).astype(int)), 1.0,
+                     thickness)
+    if all(visible[j] > 0 for j in _TORSO):
+        cv2.fillConvexPoly(mask, np.round(joints[_TORSO]).astype(np.int32), 1.0)
+    head = [j for j in _HEAD if visible[j] > 0]
+    if head:
+        centre = joints[head].mean(0)
+        cv2.circle(mask, tuple(np.round(centre).astype(int)), max(2, int(round(0.1 * extent))), 1.0, -1)
+    mask = cv2.dilate(mask, np.ones((3, 3), np.uint8), iterations=max(1, thickness // 4))
+    return np.clip(cv2.GaussianBlur(mask, (0, 0), thickness / 3.0), 0.0, 1.0)
+
+
+def paste_on_background(frames: np.ndarray, mask: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """Keep the person (``mask``) of every frame and replace the rest with ``background`` (H, W, 3)."""
+    alpha = mask[None, :, :, None]
+    return np.rint(frames * alpha + background[None].astype(np.float32) * (1.0 - alpha)).astype(np.uint8)
+
+
+def background_patch(donor: np.ndarray, size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """A corner of another crop, scaled to ``size``: the context around its person, mostly not a person."""
+    side = donor.shape[0]
+    part = int(side * rng.uniform(0.3, 0.45))
+    y0 = 0 if rng.random() < 0.5 else side - part
+    x0 = 0 if rng.random() < 0.5 else side - part
+    patch = donor[y0:y0 + part, x0:x0 + part]
+    return cv2.resize(patch, (size[1], size[0]), interpolation=cv2.INTER_LINEAR)

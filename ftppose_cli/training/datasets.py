@@ -16,7 +16,9 @@ from torch.utils.data import Dataset
 
 from ftppose_cli.formats.joints import flip_permutation
 from ftppose_cli.pipeline.crops import box_to_center_scale, crop_affine, to_model_input, warp_crop
-from ftppose_cli.training.augment import jitter_affine, occlude, photometric, random_geometry
+from ftppose_cli.training.augment import (
+    background_patch, body_mask, jitter_affine, occlude, paste_on_background, photometric, random_geometry,
+)
 from ftppose_cli.training.targets import gaussian_heatmaps
 
 VISIBLE = 0.5
@@ -64,6 +66,7 @@ class PoseWindowDataset(Dataset):
         heatmap_size: tuple[int, int] = (64, 48),
         train: bool = True,
         seed: int = 0,
+        background_paste: float = 0.0,
     ) -> None:
         self.cache = cache
         self.indices = np.asarray(indices)
@@ -72,6 +75,7 @@ class PoseWindowDataset(Dataset):
         self.heatmap_size = heatmap_size
         self.train = train
         self.seed = seed
+        self.background_paste = background_paste  # probability of moving the person onto another background
         self.epoch = 0
         self.flip_perm = flip_permutation()
         cached_window = cache.crops.shape[1]
@@ -121,6 +125,10 @@ class PoseWindowDataset(Dataset):
         if flip:
             joints = joints[self.flip_perm]
             weights = weights[self.flip_perm]
+        if self.train and self.background_paste > 0 and rng.random() < self.background_paste:
+            donor = np.asarray(cache.crops[int(rng.integers(len(cache))), cache.crops.shape[1] // 2])
+            crops = paste_on_background(crops, body_mask(joints, weights, self.input_size),
+                                        background_patch(donor, self.input_size, rng))
         if self.train:
             crops = photometric(crops, rng)
             if rng.random() < 0.4:

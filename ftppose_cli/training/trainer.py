@@ -47,6 +47,7 @@ class TrainConfig:
     warmup_steps: int = 300
     epsilons: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 0.9)
     val_scenes: tuple[str, ...] = ("sam2_bedroom", "tfjs_dance_room")
+    background_paste: float = 0.0  # probability of pasting the person onto another crop's background
     scene_power: float = 0.5  # a scene with n people is drawn ~n**scene_power times as often as a 1-person scene
     init_from: str | None = None
     freeze_backbone: bool = False  # temporal stage: train MGFE, fusion and head on a fixed backbone
@@ -152,7 +153,8 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
     for module in frozen:
         module.requires_grad_(False)
 
-    train_set = PoseWindowDataset(cache, train_idx, cfg.window, model_cfg.img_size, model_cfg.heatmap_size, True, cfg.seed)
+    train_set = PoseWindowDataset(cache, train_idx, cfg.window, model_cfg.img_size, model_cfg.heatmap_size, True, cfg.seed,
+                                  cfg.background_paste)
     val_set = PoseWindowDataset(cache, val_idx, cfg.window, model_cfg.img_size, model_cfg.heatmap_size, False, cfg.seed)
     weights = cache.scene_weights(train_idx, cfg.scene_power)
     val_loader = DataLoader(val_set, batch_size=cfg.batch_size, num_workers=cfg.num_workers)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ftppose_cli.training.augment import occlude, photometric, random_geometry
+from ftppose_cli.training.augment import (
+    background_patch, body_mask, occlude, paste_on_background, photometric, random_geometry,
+)
 
 
 def test_geometry_stays_in_range_and_has_a_large_rotation_tail() -> None:
@@ -35,3 +37,31 @@ def test_occluder_covers_the_same_place_in_every_frame() -> None:
     out = occlude(frames, np.random.default_rng(4), donor=np.full((50, 50, 3), 200, np.uint8))
     assert (out != 0).any()
     assert (out == out[0]).all()
+
+
+def _standing_person() -> tuple[np.ndarray, np.ndarray]:
+    joints = np.array([
+        [48, 20], [48, 30], [48, 8], [44, 18], [52, 18], [38, 34], [58, 34], [34, 50], [62, 50], [32, 64],
+        [64, 64], [42, 66], [54, 66], [42, 88], [54, 88], [42, 110], [54, 110]], np.float32)
+    return joints, np.ones(17, np.float32)
+
+
+def test_body_mask_covers_the_skeleton_and_not_the_corners() -> None:
+    joints, visible = _standing_person()
+    mask = body_mask(joints, visible, (128, 96))
+    for x, y in joints.astype(int):
+        assert mask[y, x] > 0.5
+    assert mask[:10, :10].max() == 0 and mask[-10:, -10:].max() == 0
+    assert not body_mask(joints, np.zeros(17, np.float32), (128, 96)).any()
+
+
+def test_paste_keeps_the_person_and_swaps_the_background() -> None:
+    joints, visible = _standing_person()
+    frames = np.full((3, 128, 96, 3), 200, np.uint8)
+    background = np.full((128, 96, 3), 10, np.uint8)
+    out = paste_on_background(frames, body_mask(joints, visible, (128, 96)), background)
+    torso = (40, 48)  # y, x inside the shoulders-hips polygon
+    assert (np.abs(out[:, torso[0], torso[1]].astype(int) - 200) <= 1).all()
+    assert (out[:, 0, 0] == 10).all()
+    patch = background_patch(np.zeros((320, 320, 3), np.uint8), (128, 96), np.random.default_rng(0))
+    assert patch.shape == (128, 96, 3)

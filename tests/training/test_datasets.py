@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from ftppose_cli.formats.joints import JOINT_INDEX
 from ftppose_cli.training import datasets
@@ -100,3 +101,17 @@ def test_scene_weights_balance_scenes(tmp_path: Path) -> None:
         w = cache.scene_weights(everything, power)
         assert w.sum() == pytest.approx(1.0)
         assert w[:20].sum() / w[20:].sum() == pytest.approx((20 / 4) ** power)
+
+
+def test_background_paste_changes_pixels_not_labels(tmp_path: Path) -> None:
+    from crop_factory import synthetic_crop_cache
+
+    cache = CropCache(synthetic_crop_cache(tmp_path / "c", count=4))
+    plain = PoseWindowDataset(cache, np.arange(4), 1, (64, 48), (16, 12), train=True, seed=5)
+    pasted = PoseWindowDataset(cache, np.arange(4), 1, (64, 48), (16, 12), train=True, seed=5, background_paste=1.0)
+    changed = 0
+    for i in range(4):
+        a, b = plain[i], pasted[i]
+        assert torch.equal(a["target"], b["target"]) and torch.equal(a["joints"], b["joints"])
+        changed += int(not torch.equal(a["inputs"], b["inputs"]))
+    assert changed > 0
