@@ -71,6 +71,8 @@ def train_command(
             build_crop_cache(load_teacher_samples(data), data, cache)
         if not (cache / "info.json").exists():
             raise FtpposeError(cache, "no crop cache here; pass --data to build one")
+        if temporal_only and window < 2:
+            raise FtpposeError(None, "--temporal-only trains the temporal path: it needs --window 2 or more")
         overrides: dict = {}
         if input_size:
             try:

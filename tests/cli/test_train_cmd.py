@@ -30,3 +30,10 @@ def test_bad_input_size_is_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["train", "--cache", str(cache), "--out", str(tmp_path / "run"),
                                       "--input-size", "big"])
     assert result.exit_code == 1 and "--input-size must look like 192x144" in result.output
+
+
+def test_temporal_only_on_a_single_frame_model_is_one_line(tmp_path: Path) -> None:
+    cache = synthetic_crop_cache(tmp_path / "cache")
+    result = CliRunner().invoke(app, ["train", "--cache", str(cache), "--out", str(tmp_path / "run"),
+                                      "--window", "1", "--temporal-only"])
+    assert result.exit_code == 1 and "--temporal-only" in result.output and "Traceback" not in result.output
