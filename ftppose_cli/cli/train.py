@@ -86,7 +86,8 @@ def train_command(
             samples_per_epoch=samples_per_epoch, batch_size=batch_size, lr=lr, warmup_steps=warmup_steps,
             scene_power=scene_power, background_paste=background_paste,
             epsilons=tuple(float(e) for e in epsilons.split(",")), init_from=str(init_from) if init_from else None,
-            freeze_backbone=freeze_backbone, temporal_only=temporal_only, stop_after=stop_after, model_overrides=overrides,
+            freeze_backbone=freeze_backbone, temporal_only=temporal_only, stop_after=stop_after,
+            model_overrides=overrides,
             num_workers=workers, threads=threads, seed=seed, device=device,
         )
         best = train(config, console)

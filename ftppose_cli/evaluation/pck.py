@@ -10,10 +10,15 @@ from __future__ import annotations
 import numpy as np
 
 
+def _distance(pred: np.ndarray, gt: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``(n, J)`` joint errors as fractions of each person's reference size."""
+    return np.linalg.norm(np.asarray(pred) - np.asarray(gt), axis=-1) / np.asarray(reference)[:, None]
+
+
 def pck(pred: np.ndarray, gt: np.ndarray, visible: np.ndarray, reference: np.ndarray, thresholds=(0.05, 0.1, 0.2)
         ) -> dict[float, float]:
     """``pred, gt (n, J, 2)``, ``visible (n, J)`` bool, ``reference (n,)`` -> {threshold: PCK}."""
-    dist = np.linalg.norm(np.asarray(pred) - np.asarray(gt), axis=-1) / np.asarray(reference)[:, None]
+    dist = _distance(pred, gt, reference)
     mask = np.asarray(visible, bool)
     count = max(int(mask.sum()), 1)
     return {t: float(((dist <= t) & mask).sum() / count) for t in thresholds}
@@ -22,7 +27,7 @@ def pck(pred: np.ndarray, gt: np.ndarray, visible: np.ndarray, reference: np.nda
 def per_joint_pck(pred: np.ndarray, gt: np.ndarray, visible: np.ndarray, reference: np.ndarray,
                   threshold: float = 0.2) -> np.ndarray:
     """``(J,)`` PCK of each joint at ``threshold``; NaN for a joint nobody has labelled."""
-    dist = np.linalg.norm(np.asarray(pred) - np.asarray(gt), axis=-1) / np.asarray(reference)[:, None]
+    dist = _distance(pred, gt, reference)
     mask = np.asarray(visible, bool)
     hits = ((dist <= threshold) & mask).sum(0).astype(np.float64)
     counts = mask.sum(0)
@@ -36,9 +41,6 @@ def side_agnostic_pck(pred: np.ndarray, gt: np.ndarray, visible: np.ndarray, ref
     Its gap to plain PCK is the share of joints the model localised but gave
     the wrong side: the typical error on people seen from behind.
     """
-    pred = np.asarray(pred)
-    dist = np.linalg.norm(pred - np.asarray(gt), axis=-1)
-    mirrored = np.linalg.norm(pred[:, flip_perm] - np.asarray(gt), axis=-1)
-    dist = np.minimum(dist, mirrored) / np.asarray(reference)[:, None]
+    dist = np.minimum(_distance(pred, gt, reference), _distance(np.asarray(pred)[:, flip_perm], gt, reference))
     mask = np.asarray(visible, bool)
     return float(((dist <= threshold) & mask).sum() / max(int(mask.sum()), 1))

@@ -3,8 +3,9 @@
 The teacher corpus is a few dozen scenes, so variety must come from here
 (a first trial without it memorised its scenes): scale, rotation, flip with
 the left/right joints swapped, colour, blur, noise, occlusion by pieces
-of other crops, and the person pasted onto another scene's background. Windows of a still image get synthetic motion: each
-neighbour frame is warped by a small random affine of its own.
+of other crops, and the person pasted onto another scene's background.
+Windows of a still image get synthetic motion: each neighbour frame is
+warped by a small random affine of its own.
 """
 
 from __future__ import annotations

@@ -153,8 +153,8 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
     for module in frozen:
         module.requires_grad_(False)
 
-    train_set = PoseWindowDataset(cache, train_idx, cfg.window, model_cfg.img_size, model_cfg.heatmap_size, True, cfg.seed,
-                                  cfg.background_paste)
+    train_set = PoseWindowDataset(cache, train_idx, cfg.window, model_cfg.img_size, model_cfg.heatmap_size, True,
+                                  cfg.seed, cfg.background_paste)
     val_set = PoseWindowDataset(cache, val_idx, cfg.window, model_cfg.img_size, model_cfg.heatmap_size, False, cfg.seed)
     weights = cache.scene_weights(train_idx, cfg.scene_power)
     val_loader = DataLoader(val_set, batch_size=cfg.batch_size, num_workers=cfg.num_workers)

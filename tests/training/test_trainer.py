@@ -54,23 +54,29 @@ def test_resume_continues_exactly(cache: Path, tmp_path: Path) -> None:
         assert torch.equal(straight[key], resumed[key]), key
 
 
-def test_frozen_backbone_stays_fixed(cache: Path, tmp_path: Path) -> None:
-    train(_config(cache, tmp_path / "first", epochs=1, window=1))
-    init = tmp_path / "first" / "best.safetensors"
-    train(_config(cache, tmp_path / "second", epochs=1, init_from=str(init), freeze_backbone=True))
-    before = load_file(str(init))
-    after = torch.load(tmp_path / "second" / "last.pt", weights_only=False)["model"]
+@pytest.fixture(scope="module")
+def single_frame_weights(cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("single_frame")
+    train(_config(cache, out, epochs=1, window=1))
+    return out / "best.safetensors"
+
+
+def _second_stage(cache: Path, init: Path, out: Path, **overrides) -> tuple[dict, dict]:
+    """Weights before and after one K = 3 epoch started from ``init``."""
+    train(_config(cache, out, epochs=1, init_from=str(init), **overrides))
+    return load_file(str(init)), torch.load(out / "last.pt", weights_only=False)["model"]
+
+
+def test_frozen_backbone_stays_fixed(cache: Path, single_frame_weights: Path, tmp_path: Path) -> None:
+    before, after = _second_stage(cache, single_frame_weights, tmp_path / "second", freeze_backbone=True)
     assert torch.equal(before["backbone.vit.blocks.0.attn.qkv.weight"].float(),
                        after["backbone.vit.blocks.0.attn.qkv.weight"].half().float())
     assert not torch.equal(before["head.final.weight"].float(), after["head.final.weight"].half().float())
 
 
-def test_temporal_only_keeps_single_frame_predictions_fixed(cache: Path, tmp_path: Path) -> None:
-    train(_config(cache, tmp_path / "first", epochs=1, window=1))
-    init = tmp_path / "first" / "best.safetensors"
-    train(_config(cache, tmp_path / "second", epochs=1, init_from=str(init), temporal_only=True))
-    before = load_file(str(init))
-    after = torch.load(tmp_path / "second" / "last.pt", weights_only=False)["model"]
+def test_temporal_only_keeps_single_frame_predictions_fixed(cache: Path, single_frame_weights: Path,
+                                                            tmp_path: Path) -> None:
+    before, after = _second_stage(cache, single_frame_weights, tmp_path / "second", temporal_only=True)
     for key in ("backbone.vit.blocks.0.attn.qkv.weight", "head.deconv1.1.running_mean", "head.final.weight"):
         assert torch.equal(before[key].float(), after[key].half().float()), key
     assert after["head.temporal_entry.weight"].abs().sum() > 0
