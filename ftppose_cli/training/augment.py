@@ -31,6 +31,18 @@ def random_geometry(rng: np.random.Generator, strength: float = 1.0) -> tuple[fl
     return scale, rotation, shift.astype(np.float32), bool(rng.random() < 0.5)
 
 
+def aspect_stretch(rng: np.random.Generator, size: tuple[int, int], std: float) -> np.ndarray:
+    """A vertical stretch or squash about the crop centre (log-normal factor, clipped to 0.6-1.6).
+
+    People seen from above, seated or bending forward look shorter for their
+    width than the upright people that fill the corpus; squashing crops
+    vertically is a cheap stand-in for that foreshortening.
+    """
+    h, _ = size
+    factor = float(np.clip(np.exp(rng.normal(0.0, std)), 0.6, 1.6))
+    return np.array([[1.0, 0.0, 0.0], [0.0, factor, (1.0 - factor) * h / 2.0]])
+
+
 def jitter_affine(rng: np.random.Generator, size: tuple[int, int], amount: float = 0.04) -> np.ndarray:
     """A small affine about the crop centre: synthetic motion between frames of a still."""
     h, w = size

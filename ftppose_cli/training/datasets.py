@@ -17,7 +17,8 @@ from torch.utils.data import Dataset
 from ftppose_cli.formats.joints import flip_permutation
 from ftppose_cli.pipeline.crops import box_to_center_scale, crop_affine, to_model_input, warp_crop
 from ftppose_cli.training.augment import (
-    background_patch, body_mask, jitter_affine, occlude, paste_on_background, photometric, random_geometry,
+    aspect_stretch, background_patch, body_mask, jitter_affine, occlude, paste_on_background, photometric,
+    random_geometry,
 )
 from ftppose_cli.training.targets import gaussian_heatmaps
 
@@ -67,6 +68,7 @@ class PoseWindowDataset(Dataset):
         train: bool = True,
         seed: int = 0,
         background_paste: float = 0.0,
+        aspect_jitter: float = 0.0,
     ) -> None:
         self.cache = cache
         self.indices = np.asarray(indices)
@@ -76,6 +78,7 @@ class PoseWindowDataset(Dataset):
         self.train = train
         self.seed = seed
         self.background_paste = background_paste  # probability of moving the person onto another background
+        self.aspect_jitter = aspect_jitter  # std of the log vertical stretch of the crop
         self.epoch = 0
         self.flip_perm = flip_permutation()
         cached_window = cache.crops.shape[1]
@@ -112,6 +115,8 @@ class PoseWindowDataset(Dataset):
         matrix = crop_affine(center, size, self.input_size, rotation)
         if flip:
             matrix = np.array([[-1.0, 0.0, self.input_size[1] - 1.0], [0.0, 1.0, 0.0]]) @ np.vstack([matrix, [0, 0, 1]])
+        if self.train and self.aspect_jitter > 0:  # no draw when off: older runs replay exactly
+            matrix = aspect_stretch(rng, self.input_size, self.aspect_jitter) @ np.vstack([matrix, [0, 0, 1]])
         crops = []
         still = self.window > 1 and np.array_equal(frames[0], frames[-1])
         key = self.window // 2

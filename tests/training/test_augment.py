@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ftppose_cli.training.augment import (
-    background_patch, body_mask, occlude, paste_on_background, photometric, random_geometry,
+    aspect_stretch, background_patch, body_mask, occlude, paste_on_background, photometric, random_geometry,
 )
 
 
@@ -24,6 +24,18 @@ def test_geometry_stays_in_range_and_has_a_large_rotation_tail() -> None:
 def test_strength_zero_is_the_identity() -> None:
     scale, rotation, shift, flip = random_geometry(np.random.default_rng(1), strength=0.0)
     assert scale == 1.0 and rotation == 0.0 and not shift.any()
+
+
+def test_aspect_stretch_is_vertical_about_the_centre_and_clipped() -> None:
+    rng = np.random.default_rng(3)
+    factors = []
+    for _ in range(2000):
+        m = aspect_stretch(rng, (128, 96), std=0.3)
+        assert m[0].tolist() == [1.0, 0.0, 0.0] and m[1, 0] == 0.0  # widths are untouched
+        assert np.isclose(m[1, 1] * 64 + m[1, 2], 64)  # the crop centre stays put
+        factors.append(m[1, 1])
+    assert min(factors) >= 0.6 and max(factors) <= 1.6
+    assert (np.array(factors) < 0.8).mean() > 0.1 and (np.array(factors) > 1.25).mean() > 0.1
 
 
 def test_photometric_keeps_shape_and_dtype() -> None:

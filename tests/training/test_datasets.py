@@ -50,12 +50,13 @@ def _blob_centre(image: np.ndarray) -> np.ndarray:
     return np.array([xs[mask].mean(), ys[mask].mean()])
 
 
-def _sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rotation: float, flip: bool):
+def _sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rotation: float, flip: bool, aspect_jitter: float = 0.0):
     monkeypatch.setattr(datasets, "random_geometry", lambda rng: (1.0, rotation, np.zeros(2, np.float32), flip))
     monkeypatch.setattr(datasets, "photometric", lambda crops, rng: crops)
     monkeypatch.setattr(datasets, "occlude", lambda crops, rng, donor=None: crops)
     cache = _two_wrist_cache(tmp_path / "cache")
-    dataset = PoseWindowDataset(cache, np.array([0]), window=1, input_size=(128, 96), heatmap_size=(32, 24))
+    dataset = PoseWindowDataset(cache, np.array([0]), window=1, input_size=(128, 96), heatmap_size=(32, 24),
+                                aspect_jitter=aspect_jitter)
     item = dataset[0]
     image = item["inputs"][0].numpy().sum(0)  # (H, W), brighter pixels stay brighter after normalisation
     bright = _blob_centre(image)
@@ -71,6 +72,18 @@ def test_unflipped_labels_follow_the_pixels(tmp_path: Path, monkeypatch: pytest.
     bright, medium, targets, _ = _sample(tmp_path, monkeypatch, rotation=0.0, flip=False)
     assert np.linalg.norm(targets[LEFT] - bright) <= 5
     assert np.linalg.norm(targets[RIGHT] - medium) <= 5
+
+
+def test_labels_follow_the_pixels_under_a_vertical_stretch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(datasets, "aspect_stretch", lambda rng, size, std: np.array([[1.0, 0, 0], [0, 0.6, 0.4 * 64]]))
+    bright, medium, targets, _ = _sample(tmp_path, monkeypatch, rotation=0.0, flip=False, aspect_jitter=0.2)
+    assert np.linalg.norm(targets[LEFT] - bright) <= 5
+    assert np.linalg.norm(targets[RIGHT] - medium) <= 5
+    (tmp_path / "plain").mkdir()
+    unstretched = _sample(tmp_path / "plain", monkeypatch, rotation=0.0, flip=False)[2]
+    # Squashed towards the centre row (y = 64): the wrists' vertical gap shrinks by the factor.
+    gap, plain_gap = targets[RIGHT][1] - targets[LEFT][1], unstretched[RIGHT][1] - unstretched[LEFT][1]
+    assert abs(gap - 0.6 * plain_gap) <= 4
 
 
 def test_flip_swaps_left_and_right(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

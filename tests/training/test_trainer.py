@@ -54,6 +54,24 @@ def test_resume_continues_exactly(cache: Path, tmp_path: Path) -> None:
         assert torch.equal(straight[key], resumed[key]), key
 
 
+def test_weight_average_is_exported_and_resumes_exactly(cache: Path, tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    train(_config(cache, tmp_path / "straight", ema_decay=0.9))
+    torch.manual_seed(0)
+    train(_config(cache, tmp_path / "resumed", ema_decay=0.9, stop_after=1))
+    train(_config(cache, tmp_path / "resumed", ema_decay=0.9))
+    straight = torch.load(tmp_path / "straight" / "last.pt", weights_only=False)
+    resumed = torch.load(tmp_path / "resumed" / "last.pt", weights_only=False)
+    for key in straight["ema"]:
+        assert torch.equal(straight["ema"][key], resumed["ema"][key]), key
+    key = "head.final.weight"
+    assert not torch.equal(straight["ema"][key], straight["model"][key])  # an average, not a copy
+    train(_config(cache, tmp_path / "one", ema_decay=0.9, epochs=1))  # one epoch: it is the best
+    exported = load_file(str(tmp_path / "one" / "best.safetensors"))
+    averaged = torch.load(tmp_path / "one" / "last.pt", weights_only=False)["ema"]
+    assert torch.equal(exported[key].float(), averaged[key].half().float())
+
+
 @pytest.fixture(scope="module")
 def single_frame_weights(cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("single_frame")
