@@ -1,4 +1,4 @@
-"""`ftppose train`: train an FTP-Pose model from the teacher crop cache.
+"""`ftppose train`: train an FTP-Pose model from a crop cache of teacher or ground-truth labels.
 
 Arguments only; the work is in :mod:`ftppose_cli.training`. Multi-GPU:
 ``torchrun --nproc_per_node N -m ftppose_cli train ...``.
@@ -23,6 +23,12 @@ def train_command(
     data: Annotated[Optional[Path], typer.Option(help="Teacher-labelled corpus (videos/, images/, labels/, "
                                                  "manifest.json) to build the crop cache from.",
                                                  rich_help_panel="Data")] = None,
+    annotations: Annotated[Optional[Path], typer.Option(help="COCO-keypoint or PoseTrack18 JSON (a file or a "
+                                                        "folder of them) to build the crop cache from, instead "
+                                                        "of --data.", rich_help_panel="Data")] = None,
+    val_annotations: Annotated[Optional[Path], typer.Option(help="Annotations of the validation people (e.g. "
+                                                            "PoseTrack's val folder); default: every 20th scene "
+                                                            "of --annotations.", rich_help_panel="Data")] = None,
     size: Annotated[str, typer.Option(help="Model size: tiny, small, base, large, huge.",
                                       rich_help_panel="Model")] = "tiny",
     window: Annotated[int, typer.Option(help="Frames per window K (1 = single-frame stage).",
@@ -70,13 +76,10 @@ def train_command(
 
     console = Console(stderr=True)
     try:
-        if data is not None and not (cache / "info.json").exists():
-            from ftppose_cli.training.crop_cache import build_crop_cache
-            from ftppose_cli.training.teacher_labels import load_teacher_samples
-
-            build_crop_cache(load_teacher_samples(data), data, cache)
+        if data is not None and annotations is not None:
+            raise FtpposeError(None, "--data and --annotations are two sources for one cache: pass one of them")
         if not (cache / "info.json").exists():
-            raise FtpposeError(cache, "no crop cache here; pass --data to build one")
+            _build_cache(cache, data, annotations, val_annotations, console)
         if temporal_only and window < 2:
             raise FtpposeError(None, "--temporal-only trains the temporal path: it needs --window 2 or more")
         overrides: dict = {}
@@ -102,6 +105,30 @@ def train_command(
         console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(1) from None
     console.print(f"best checkpoint: {best}")
+
+
+def _build_cache(cache: Path, data: Optional[Path], annotations: Optional[Path], val_annotations: Optional[Path],
+                 console: Console) -> None:
+    from ftppose_cli.training.crop_cache import build_crop_cache
+
+    if data is not None:
+        from ftppose_cli.training.teacher_labels import TEACHER_VAL_SCENES, load_teacher_samples
+
+        build_crop_cache(load_teacher_samples(data), data, cache, val_scenes=set(TEACHER_VAL_SCENES))
+    elif annotations is not None:
+        from ftppose_cli.training.annotation_samples import load_annotation_samples
+
+        samples = load_annotation_samples(annotations)
+        if val_annotations is not None:
+            val = load_annotation_samples(val_annotations)
+            val_scenes = {s.scene for s in val}
+            samples += val
+        else:
+            val_scenes = set(sorted({s.scene for s in samples})[::20])
+        console.print(f"{len(samples)} annotated people, {len(val_scenes)} validation scenes")
+        build_crop_cache(samples, Path("/"), cache, val_scenes=val_scenes)
+    else:
+        raise FtpposeError(cache, "no crop cache here; pass --data (teacher corpus) or --annotations to build one")
 
 
 def register(app: typer.Typer) -> None:

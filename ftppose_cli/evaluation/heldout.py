@@ -5,28 +5,18 @@ training; this module scores a model on human-annotated images it has never
 seen (COCO-keypoint and PoseTrack18 JSON). Boxes come from the ground truth,
 so the number measures the pose model alone, not the detector.
 
-Two formats are read, told apart by the joint names of their ``categories``
-entry (not by file names, so any folder of such files works):
-
-* COCO keypoints: the 17 COCO joints mapped onto ours with
-  :data:`COCO_TO_POSETRACK`; only joints both sets have are scored (the eyes
-  have no PoseTrack joint; head_bottom and head_top no COCO joint).
-* PoseTrack18: our own joint order; every joint is scored except the ears,
-  which PoseTrack never annotates. ``bbox_head`` gives PCKh.
+The files are read by :mod:`ftppose_cli.formats.keypoint_annotations`: the
+joints a person's layout labels are the joints scored (COCO people are not
+scored on head_bottom / head_top, PoseTrack people never on the ears), and
+PoseTrack's ``bbox_head`` gives PCKh.
 
 Every person is cropped exactly as the video pipeline crops it and run on a
 K-frame window made by repeating the still (:meth:`PoseEstimator.estimate_stills`),
 so window-3 models are scored with the same code as single-frame ones.
-
-The same person often appears in several files of a dataset folder (mmpose's
-test data ships COCO, COCO-WholeBody and a partition-metric copy of the same
-people; PoseTrack ships one file per sequence plus a merged one), so people
-are de-duplicated by image, box and keypoints.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,9 +27,8 @@ import torch
 
 from ftppose_cli.errors import InputError
 from ftppose_cli.evaluation.pck import pck, per_joint_pck, side_agnostic_pck
-from ftppose_cli.formats.joints import (
-    COCO_JOINTS, COCO_TO_POSETRACK, JOINT_INDEX, NUM_JOINTS, POSETRACK_JOINTS, flip_permutation,
-)
+from ftppose_cli.formats.joints import NUM_JOINTS, POSETRACK_JOINTS, flip_permutation
+from ftppose_cli.formats.keypoint_annotations import AnnotatedPerson, load_annotated_people
 from ftppose_cli.models.ftppose import FTPPose
 from ftppose_cli.pipeline.crops import box_to_center_scale
 from ftppose_cli.pipeline.estimator import PoseEstimator
@@ -47,32 +36,7 @@ from ftppose_cli.pipeline.estimator import PoseEstimator
 PCK_THRESHOLDS: tuple[float, ...] = (0.05, 0.1, 0.2)
 DIAGNOSTIC_THRESHOLD = 0.2  # per-joint and side-agnostic PCK
 PCKH_THRESHOLD = 0.5
-# MPII / PoseTrack convention: the head size is 60% of the head box diagonal.
-HEAD_SIZE_FACTOR = 0.6
 OVERALL = "overall"
-
-_POSETRACK_UNSCORED = (JOINT_INDEX["left_ear"], JOINT_INDEX["right_ear"])
-
-
-@dataclass(frozen=True)
-class HeldoutPerson:
-    """One annotated person, with joints already in our (PoseTrack 17) order.
-
-    ``scored`` marks the joints that are labelled and belong to the scored set
-    of the person's format; ``head_size`` is None where there is no head box.
-    """
-
-    dataset: str
-    image: Path
-    box_xyxy: np.ndarray  # (4,)
-    keypoints: np.ndarray  # (J, 2)
-    scored: np.ndarray  # (J,) bool
-    head_size: float | None
-
-    @property
-    def reference(self) -> float:
-        """The PCK reference length: the box's longer side."""
-        return float(max(self.box_xyxy[2] - self.box_xyxy[0], self.box_xyxy[3] - self.box_xyxy[1]))
 
 
 @dataclass
@@ -80,7 +44,7 @@ class HeldoutSet:
     """The people of a data folder, with their images loaded once and reused across ratios."""
 
     root: Path
-    people: list[HeldoutPerson]
+    people: list[AnnotatedPerson]
     _images: dict[Path, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
@@ -154,129 +118,18 @@ class HeldoutResult:
         }
 
 
-# --------------------------------------------------------------------------- reading
-
-
-def _joint_format(document: dict) -> str | None:
-    """``"coco"`` or ``"posetrack18"`` from the person category's joint names; None for anything else."""
-    for category in document.get("categories", []):
-        names = tuple(category.get("keypoints", ()))
-        if names[: len(COCO_JOINTS)] == COCO_JOINTS and len(names) == len(COCO_JOINTS):
-            return "coco"
-        if names == POSETRACK_JOINTS:
-            return "posetrack18"
-    return None
-
-
-def _resolve_image(file_name: str, json_path: Path, root: Path) -> Path | None:
-    """Image paths are relative to the JSON's folder (COCO) or to a dataset root above it (PoseTrack)."""
-    folder = json_path.parent
-    while True:
-        candidate = folder / file_name
-        if candidate.is_file():
-            return candidate
-        if folder == root or folder == folder.parent or root not in folder.parents:
-            return None
-        folder = folder.parent
-
-
-def _xywh_to_xyxy(box) -> np.ndarray | None:
-    if box is None or len(box) != 4:
-        return None
-    x, y, w, h = (float(v) for v in box)
-    if w <= 0 or h <= 0:
-        return None
-    return np.array([x, y, x + w, y + h], dtype=np.float32)
-
-
-def _person(annotation: dict, fmt: str, dataset: str, image: Path) -> HeldoutPerson | None:
-    raw = annotation.get("keypoints")
-    if annotation.get("iscrowd") or not raw or len(raw) != 3 * NUM_JOINTS:
-        return None
-    source = np.asarray(raw, dtype=np.float32).reshape(-1, 3)
-    keypoints = np.zeros((NUM_JOINTS, 2), np.float32)
-    scored = np.zeros(NUM_JOINTS, bool)
-    if fmt == "coco":
-        for c, p in COCO_TO_POSETRACK.items():
-            keypoints[p] = source[c, :2]
-            scored[p] = source[c, 2] > 0
-    else:
-        keypoints[:] = source[:, :2]
-        scored[:] = source[:, 2] > 0
-        scored[list(_POSETRACK_UNSCORED)] = False
-    if not scored.any():
-        return None
-    box = _xywh_to_xyxy(annotation.get("bbox"))
-    if box is None:  # no box: the tight box around the labelled joints
-        pts = keypoints[scored]
-        box = np.concatenate([pts.min(axis=0), pts.max(axis=0)]).astype(np.float32)
-    if max(box[2] - box[0], box[3] - box[1]) < 1.0:
-        return None
-    head = _xywh_to_xyxy(annotation.get("bbox_head"))
-    head_size = None if head is None else float(HEAD_SIZE_FACTOR * np.hypot(head[2] - head[0], head[3] - head[1]))
-    return HeldoutPerson(dataset, image, box, keypoints, scored, head_size)
-
-
-def _read_json(path: Path) -> object:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(path, f"not readable JSON ({exc})") from None
-
-
 def load_heldout(data: str | Path) -> HeldoutSet:
-    """Annotated people of every COCO/PoseTrack keypoint JSON under ``data`` (a folder or one JSON file).
-
-    The dataset name of a person is the first folder of its JSON under
-    ``data`` (e.g. ``mmpose_coco``), or the format name for a JSON directly in it.
-    """
+    """Annotated people of every COCO/PoseTrack keypoint JSON under ``data`` (a folder or one JSON file)."""
     data = Path(data)
-    if not data.exists():
-        raise InputError(data, "no such file or folder")
-    root = data if data.is_dir() else data.parent
-    files = sorted(data.rglob("*.json")) if data.is_dir() else [data]
-    people: list[HeldoutPerson] = []
-    seen: set[tuple] = set()
-    for path in files:
-        document = _read_json(path)
-        if not isinstance(document, dict) or not {"images", "annotations"} <= set(document):
-            continue  # detections, results and other JSON that hold no ground truth
-        fmt = _joint_format(document)
-        if fmt is None:
-            continue
-        relative = path.relative_to(root).parts
-        dataset = relative[0] if len(relative) > 1 else fmt
-        images = {img["id"]: img for img in document["images"] if "id" in img and "file_name" in img}
-        resolved: dict[object, Path] = {}
-        for annotation in document["annotations"]:
-            image_entry = images.get(annotation.get("image_id"))
-            if image_entry is None:
-                continue
-            image_id = image_entry["id"]
-            if image_id not in resolved:
-                found = _resolve_image(image_entry["file_name"], path, root)
-                if found is None:
-                    raise InputError(path, f"image {image_entry['file_name']!r} not found beside it or above it")
-                resolved[image_id] = found.resolve()
-            person = _person(annotation, fmt, dataset, resolved[image_id])
-            if person is None:
-                continue
-            key = (person.image, tuple(np.round(person.box_xyxy, 1)), np.round(person.keypoints, 1).tobytes())
-            if key in seen:
-                continue
-            seen.add(key)
-            people.append(person)
-    if not people:
-        raise InputError(data, "no annotated people found (expected COCO or PoseTrack18 keypoint JSON)")
-    return HeldoutSet(root, people)
+    return HeldoutSet(data if data.is_dir() else data.parent, load_annotated_people(data))
 
 
 # --------------------------------------------------------------------------- scoring
 
 
-def _group_scores(people: list[HeldoutPerson], pred: np.ndarray) -> PCKScores:
+def _group_scores(people: list[AnnotatedPerson], pred: np.ndarray) -> PCKScores:
     gt = np.stack([p.keypoints for p in people])
-    scored = np.stack([p.scored for p in people])
+    scored = np.stack([p.labelled for p in people])
     reference = np.array([p.reference for p in people])
     values = pck(pred, gt, scored, reference, PCK_THRESHOLDS)
     head = np.array([p.head_size is not None for p in people])
@@ -292,7 +145,7 @@ def _group_scores(people: list[HeldoutPerson], pred: np.ndarray) -> PCKScores:
                      side_agnostic)
 
 
-def score_predictions(people: list[HeldoutPerson], pred: np.ndarray) -> dict[str, PCKScores]:
+def score_predictions(people: list[AnnotatedPerson], pred: np.ndarray) -> dict[str, PCKScores]:
     """PCK per dataset and overall for predictions ``(n, J, 2)`` aligned with ``people``."""
     pred = np.asarray(pred, dtype=np.float64)
     scores: dict[str, PCKScores] = {}
@@ -336,7 +189,7 @@ def evaluate_heldout(
                          crops=len(heldout.people), seconds=seconds)
 
 
-def average_pose_predictions(people: list[HeldoutPerson]) -> np.ndarray:
+def average_pose_predictions(people: list[AnnotatedPerson]) -> np.ndarray:
     """Leave-one-out mean pose of the other people, placed in each person's box.
 
     Poses are normalised by the crop the model would see (box centre and the
@@ -348,7 +201,7 @@ def average_pose_predictions(people: list[HeldoutPerson]) -> np.ndarray:
     """
     centers, sizes = box_to_center_scale(np.stack([p.box_xyxy for p in people]))
     norm = (np.stack([p.keypoints for p in people]) - centers[:, None]) / sizes[:, None]
-    weight = np.stack([p.scored for p in people]).astype(np.float64)[..., None]
+    weight = np.stack([p.labelled for p in people]).astype(np.float64)[..., None]
     contrib = norm * weight
     datasets = np.array([p.dataset for p in people])
     total_sum, total_count = contrib.sum(0), weight.sum(0)

@@ -4,14 +4,21 @@ Decoding a 720p frame costs more than a training step's share of a crop, so
 every labelled person is cut out once: a square region around the box (1.6x
 its longer side, enough room for scale and rotation augmentation) resized to
 ``side`` pixels, for the key frame and its ``radius`` neighbours on each side
-(same region, so motion is kept). Still images repeat the key frame; the
-augmentation gives them synthetic motion.
+(same region, so motion is kept). A sample's source is a video, a still
+image or a folder of frames (a PoseTrack sequence); still images repeat the
+key frame and the augmentation gives them synthetic motion.
+
+The labels come from teacher pseudo-labels (:mod:`.teacher_labels`) or from
+ground-truth COCO / PoseTrack annotations (:mod:`.annotation_samples`); both
+produce :class:`PersonSample` records.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Container, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import av
@@ -19,9 +26,22 @@ import cv2
 import numpy as np
 from rich.progress import Progress
 
-from ftppose_cli.training.teacher_labels import TeacherSample
-
 REGION_FACTOR = 1.6
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+
+
+@dataclass(frozen=True)
+class PersonSample:
+    """One labelled person in one frame, with its source and scene (for splitting)."""
+
+    source: str  # video, image or frame folder, relative to the data root (or absolute)
+    kind: str  # "video", "image" or "sequence"
+    frame: int  # index in decode order (video) or in the folder's sorted images (sequence)
+    num_frames: int
+    box_xywh: tuple[float, float, float, float]
+    keypoints: np.ndarray  # (17, 2) pixels
+    visibility: np.ndarray  # (17,) in [0, 1]; below 0.5 the joint gets no loss
+    scene: str
 
 
 def _region(box_xywh: tuple[float, float, float, float]) -> tuple[np.ndarray, float]:
@@ -35,9 +55,14 @@ def _region_affine(center: np.ndarray, extent: float, side: int) -> np.ndarray:
 
 
 def build_crop_cache(
-    samples: list[TeacherSample], data_root: str | Path, out_dir: str | Path, side: int = 320, radius: int = 1
+    samples: list[PersonSample], data_root: str | Path, out_dir: str | Path, side: int = 320, radius: int = 1,
+    val_scenes: set[str] | None = None,
 ) -> Path:
-    """Write ``crops.u8`` (N, 2r+1, side, side, 3) and ``meta.npz``; returns ``out_dir``."""
+    """Write ``crops.npy`` (N, 2r+1, side, side, 3), ``meta.npz`` and ``info.json``; returns ``out_dir``.
+
+    ``val_scenes`` is recorded in ``info.json`` as the cache's own validation
+    split (a training run uses it unless told otherwise).
+    """
     root, out = Path(data_root), Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     window = 2 * radius + 1
@@ -58,8 +83,8 @@ def build_crop_cache(
                 for slot in range(window):
                     f = min(max(s.frame + slot - radius, 0), s.num_frames - 1)
                     wanted[f].append((i, slot))
-            for index, image in enumerate(_frames(root / source)):
-                for i, slot in wanted.get(index, ()):
+            for index, image in _frames(root / source, wanted):
+                for i, slot in wanted[index]:
                     crops[i, slot] = cv2.warpAffine(image, affines[i][:2], (side, side), flags=cv2.INTER_AREA
                                                     if affines[i][0, 0] < 1 else cv2.INTER_LINEAR)
             progress.advance(task)
@@ -76,17 +101,33 @@ def build_crop_cache(
         source=np.array([s.source for s in samples]),
         frame=np.array([s.frame for s in samples]),
     )
-    (out / "info.json").write_text(json.dumps({"side": side, "radius": radius, "count": len(samples)}))
+    info = {"side": side, "radius": radius, "count": len(samples)}
+    if val_scenes is not None:
+        info["val_scenes"] = sorted(val_scenes)
+    (out / "info.json").write_text(json.dumps(info))
     return out
 
 
-def _frames(path: Path):
-    """BGR frames of a video in decode order, or the one frame of an image."""
-    if path.suffix.lower() in {".jpg", ".jpeg", ".png", ".bmp", ".webp"}:
+def sequence_frames(folder: Path) -> list[Path]:
+    """The frame images of a sequence folder in frame order (sorted names, as PoseTrack numbers them)."""
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _frames(path: Path, wanted: Container[int]) -> Iterator[tuple[int, np.ndarray]]:
+    """``(index, BGR frame)`` for the wanted frames of a video, a frame folder or an image (index 0)."""
+    if path.is_dir():
+        for index, file in enumerate(sequence_frames(path)):
+            if index in wanted:
+                image = cv2.imread(str(file), cv2.IMREAD_COLOR)
+                if image is not None:
+                    yield index, image
+        return
+    if path.suffix.lower() in IMAGE_SUFFIXES:
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if image is not None:
-            yield image
+            yield 0, image
         return
-    with av.open(str(path)) as container:
-        for frame in container.decode(video=0):
-            yield frame.to_ndarray(format="bgr24")
+    with av.open(str(path)) as container:  # decode in order: frame indices are positions in decode order
+        for index, frame in enumerate(container.decode(video=0)):
+            if index in wanted:
+                yield index, frame.to_ndarray(format="bgr24")

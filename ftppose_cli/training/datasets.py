@@ -21,6 +21,7 @@ from ftppose_cli.training.augment import (
     random_geometry,
 )
 from ftppose_cli.training.targets import gaussian_heatmaps
+from ftppose_cli.training.teacher_labels import TEACHER_VAL_SCENES
 
 VISIBLE = 0.5
 
@@ -42,6 +43,11 @@ class CropCache:
 
     def __len__(self) -> int:
         return len(self.keypoints)
+
+    @property
+    def val_scenes(self) -> set[str]:
+        """The validation scenes recorded when the cache was built (older teacher caches: the teacher's pair)."""
+        return set(self.info.get("val_scenes", TEACHER_VAL_SCENES))
 
     def split_by_scene(self, val_scenes: set[str]) -> tuple[np.ndarray, np.ndarray]:
         is_val = np.isin(self.scene, sorted(val_scenes))

@@ -17,12 +17,12 @@ Ears map directly; eyes have no PoseTrack joint and are dropped.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ftppose_cli.formats.joints import JOINT_INDEX, NUM_JOINTS
+from ftppose_cli.training.crop_cache import PersonSample
 
 # BlazePose landmark index for each PoseTrack joint that exists in BlazePose.
 _BLAZEPOSE_DIRECT: dict[str, int] = {
@@ -36,6 +36,8 @@ _MOUTH = (9, 10)
 HEAD_TOP_FACTOR = 1.7
 HEAD_BOTTOM_FACTOR = 1.0
 VISIBLE = 0.5
+# Validation scenes of the teacher corpus: two indoor scenes unlike the rest (a bedroom, a dance room).
+TEACHER_VAL_SCENES: tuple[str, ...] = ("sam2_bedroom", "tfjs_dance_room")
 
 
 def blazepose_to_posetrack(kp33: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -56,20 +58,6 @@ def blazepose_to_posetrack(kp33: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return xy, vis
 
 
-@dataclass(frozen=True)
-class TeacherSample:
-    """One person in one frame, with the source file and its scene for splitting."""
-
-    source: str  # path relative to the data root
-    kind: str  # "video" or "image"
-    frame: int
-    num_frames: int
-    box_xywh: tuple[float, float, float, float]
-    keypoints: np.ndarray  # (17, 2) pixels
-    visibility: np.ndarray  # (17,) teacher visibility in [0, 1]
-    scene: str
-
-
 def _passes_filter(person: dict) -> bool:
     """The corpus README's filter, accepting upper-body-only people (legs then get weight 0)."""
     if person.get("status") != "ok" or person.get("pose") is None:
@@ -84,12 +72,12 @@ def _passes_filter(person: dict) -> bool:
     return bool(upper >= 0.5)
 
 
-def load_teacher_samples(data_root: str | Path) -> list[TeacherSample]:
+def load_teacher_samples(data_root: str | Path) -> list[PersonSample]:
     """Every filtered person of every labelled video and image under ``data_root``."""
     root = Path(data_root)
     manifest = json.loads((root / "manifest.json").read_text())
     scenes = {entry["file"]: entry["scene"] for group in manifest.values() for entry in group}
-    samples: list[TeacherSample] = []
+    samples: list[PersonSample] = []
     for label_path in sorted((root / "labels").rglob("*.json")):
         labels = json.loads(label_path.read_text())
         source = labels["source"]
@@ -101,7 +89,7 @@ def load_teacher_samples(data_root: str | Path) -> list[TeacherSample]:
                     continue
                 xy, vis = blazepose_to_posetrack(np.asarray(person["pose"]["kp"], np.float32))
                 samples.append(
-                    TeacherSample(
+                    PersonSample(
                         source=source,
                         kind=labels["kind"],
                         frame=int(frame["frame"]),

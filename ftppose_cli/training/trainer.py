@@ -52,7 +52,7 @@ class TrainConfig:
     weight_decay: float = 0.05
     warmup_steps: int = 300
     epsilons: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 0.9)
-    val_scenes: tuple[str, ...] = ("sam2_bedroom", "tfjs_dance_room")
+    val_scenes: tuple[str, ...] | None = None  # None: the split recorded in the cache (see CropCache.val_scenes)
     background_paste: float = 0.0  # probability of pasting the person onto another crop's background
     aspect_jitter: float = 0.0  # std of the log height/width stretch (foreshortened, seated, overhead people)
     ema_decay: float = 0.0  # per-step decay of the weight average that is validated and exported; 0 = off
@@ -142,7 +142,7 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
     random.seed(cfg.seed + rank)
 
     cache = CropCache(cfg.cache)
-    train_idx, val_idx = cache.split_by_scene(set(cfg.val_scenes))
+    train_idx, val_idx = cache.split_by_scene(set(cfg.val_scenes if cfg.val_scenes is not None else cache.val_scenes))
     model_cfg = config_for(cfg.size, window=cfg.window, **cfg.model_overrides)
     model = FTPPose(model_cfg).to(device)
     if cfg.init_from:

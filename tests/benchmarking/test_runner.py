@@ -15,7 +15,8 @@ from ftppose_cli.benchmarking.plots import plot_benchmark
 from ftppose_cli.benchmarking.report import CSV_COLUMNS, write_csv, write_json
 from ftppose_cli.benchmarking.runner import BenchmarkOptions, build_model, run_benchmark, with_window
 from ftppose_cli.errors import FtpposeError
-from ftppose_cli.evaluation.heldout import HeldoutPerson, HeldoutSet
+from ftppose_cli.evaluation.heldout import HeldoutSet
+from ftppose_cli.formats.keypoint_annotations import AnnotatedPerson
 from ftppose_cli.formats.joints import NUM_JOINTS
 from ftppose_cli.models.ftppose import create_model
 
@@ -28,7 +29,7 @@ def _tiny_heldout(tmp_path: Path) -> HeldoutSet:
     for box in ([10, 10, 70, 90], [80, 20, 140, 100]):
         box = np.array(box, np.float32)
         pose = box[:2] + rng.uniform(0.2, 0.8, (NUM_JOINTS, 2)) * (box[2:] - box[:2])
-        people.append(HeldoutPerson("synthetic", image_path, box, pose.astype(np.float32),
+        people.append(AnnotatedPerson("synthetic", image_path, box, pose.astype(np.float32),
                                     np.ones(NUM_JOINTS, bool), 20.0))
     data = HeldoutSet(tmp_path, people)
     data._images[image_path] = rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)

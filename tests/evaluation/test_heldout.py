@@ -13,6 +13,7 @@ import torch
 
 import ftppose_cli.evaluation.heldout as heldout
 from ftppose_cli.errors import InputError
+from ftppose_cli.formats.keypoint_annotations import AnnotatedPerson
 from ftppose_cli.formats.joints import COCO_JOINTS, JOINT_INDEX, NUM_JOINTS, POSETRACK_JOINTS
 from ftppose_cli.models.ftppose import create_model
 
@@ -110,7 +111,7 @@ def _write_dataset(root: Path) -> Path:
     return root
 
 
-def _gt_prediction(people: list[heldout.HeldoutPerson]) -> dict[tuple, np.ndarray]:
+def _gt_prediction(people: list[AnnotatedPerson]) -> dict[tuple, np.ndarray]:
     """Predictions keyed by box: the ground truth moved right by the planned offsets."""
     out = {}
     for p in people:
@@ -134,14 +135,14 @@ def test_reads_people_once_with_their_scored_joints(dataset: Path) -> None:
     assert len(data.people) == 3  # crowd, unlabelled and duplicate people are skipped
     a = next(p for p in data.people if p.dataset == "coco_set")
     assert a.reference == 100.0 and a.head_size is None
-    assert not a.scored[[JOINT_INDEX["head_bottom"], JOINT_INDEX["head_top"]]].any()
-    assert a.scored.sum() == 15
+    assert not a.labelled[[JOINT_INDEX["head_bottom"], JOINT_INDEX["head_top"]]].any()
+    assert a.labelled.sum() == 15
     p, q = sorted((p for p in data.people if p.dataset == "posetrack"), key=lambda p: p.head_size is None)
     assert p.head_size == pytest.approx(0.6 * 50.0)
-    assert p.reference == 200.0 and p.scored.sum() == 15
-    assert not p.scored[[JOINT_INDEX["left_ear"], JOINT_INDEX["right_ear"]]].any()
+    assert p.reference == 200.0 and p.labelled.sum() == 15
+    assert not p.labelled[[JOINT_INDEX["left_ear"], JOINT_INDEX["right_ear"]]].any()
     np.testing.assert_allclose(q.box_xyxy, [240, 40, 260, 160])
-    assert q.reference == 120.0 and q.head_size is None and q.scored.sum() == 3
+    assert q.reference == 120.0 and q.head_size is None and q.labelled.sum() == 3
     assert p.image.name == "000000.jpg" and p.image.is_file()
 
 
@@ -204,7 +205,7 @@ def test_real_model_predictions_come_back_to_image_pixels(dataset: Path, monkeyp
 
 def test_average_pose_is_leave_one_out() -> None:
     def person(box, pose, dataset="d"):
-        return heldout.HeldoutPerson(dataset, Path("x.jpg"), np.array(box, np.float32), np.array(pose, np.float32),
+        return AnnotatedPerson(dataset, Path("x.jpg"), np.array(box, np.float32), np.array(pose, np.float32),
                                      np.ones(NUM_JOINTS, bool), None)
 
     unit = np.random.default_rng(0).uniform(0.2, 0.8, (NUM_JOINTS, 2))
