@@ -29,6 +29,11 @@ def train_command(
     val_annotations: Annotated[Optional[Path], typer.Option(help="Annotations of the validation people (e.g. "
                                                             "PoseTrack's val folder); default: every 20th scene "
                                                             "of --annotations.", rich_help_panel="Data")] = None,
+    images: Annotated[Optional[Path], typer.Option(help="Folder the annotations' image file names are relative "
+                                                   "to (COCO's train2017/); default: beside the JSON or above "
+                                                   "it (PoseTrack).", rich_help_panel="Data")] = None,
+    val_images: Annotated[Optional[Path], typer.Option(help="The same for --val-annotations (COCO's val2017/); "
+                                                       "default: --images.", rich_help_panel="Data")] = None,
     size: Annotated[str, typer.Option(help="Model size: tiny, small, base, large, huge.",
                                       rich_help_panel="Model")] = "tiny",
     window: Annotated[int, typer.Option(help="Frames per window K (1 = single-frame stage).",
@@ -79,7 +84,7 @@ def train_command(
         if data is not None and annotations is not None:
             raise FtpposeError(None, "--data and --annotations are two sources for one cache: pass one of them")
         if not (cache / "info.json").exists():
-            _build_cache(cache, data, annotations, val_annotations, console)
+            _build_cache(cache, data, annotations, (val_annotations, val_images or images), images, console)
         if temporal_only and window < 2:
             raise FtpposeError(None, "--temporal-only trains the temporal path: it needs --window 2 or more")
         overrides: dict = {}
@@ -107,8 +112,9 @@ def train_command(
     console.print(f"best checkpoint: {best}")
 
 
-def _build_cache(cache: Path, data: Optional[Path], annotations: Optional[Path], val_annotations: Optional[Path],
-                 console: Console) -> None:
+def _build_cache(cache: Path, data: Optional[Path], annotations: Optional[Path],
+                 val: tuple[Optional[Path], Optional[Path]], images: Optional[Path], console: Console) -> None:
+    """Cut the crop cache from the teacher corpus or from annotations (validation: ``val`` = (annotations, images))."""
     from ftppose_cli.training.crop_cache import build_crop_cache
 
     if data is not None:
@@ -118,11 +124,11 @@ def _build_cache(cache: Path, data: Optional[Path], annotations: Optional[Path],
     elif annotations is not None:
         from ftppose_cli.training.annotation_samples import load_annotation_samples
 
-        samples = load_annotation_samples(annotations)
-        if val_annotations is not None:
-            val = load_annotation_samples(val_annotations)
-            val_scenes = {s.scene for s in val}
-            samples += val
+        samples = load_annotation_samples(annotations, images)
+        if val[0] is not None:
+            val_samples = load_annotation_samples(*val)
+            val_scenes = {s.scene for s in val_samples}
+            samples += val_samples
         else:
             val_scenes = set(sorted({s.scene for s in samples})[::20])
         console.print(f"{len(samples)} annotated people, {len(val_scenes)} validation scenes")

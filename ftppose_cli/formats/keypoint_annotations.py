@@ -68,16 +68,18 @@ def annotation_layout(document: dict) -> str | None:
     return None
 
 
-def _resolve_image(file_name: str, json_path: Path, root: Path) -> Path | None:
-    """Image paths are relative to the JSON's folder (COCO) or to a dataset root above it (PoseTrack)."""
-    folder = json_path.parent
-    while True:
+def _resolve_image(file_name: str, json_path: Path, image_root: Path | None) -> Path | None:
+    """The image of a file name: under ``image_root`` when given (COCO keeps ``train2017/`` beside
+    ``annotations/``), else in the JSON's folder or the nearest folder above it that has it
+    (PoseTrack names images from the dataset root, ``images/val/<sequence>/000000.jpg``)."""
+    if image_root is not None:
+        candidate = image_root / file_name
+        return candidate if candidate.is_file() else None
+    for folder in [json_path.parent, *json_path.parent.parents]:
         candidate = folder / file_name
         if candidate.is_file():
             return candidate
-        if folder == root or folder == folder.parent or root not in folder.parents:
-            return None
-        folder = folder.parent
+    return None
 
 
 def _xywh_to_xyxy(box) -> np.ndarray | None:
@@ -124,8 +126,11 @@ def _read_json(path: Path) -> object:
         raise InputError(path, f"not readable JSON ({exc})") from None
 
 
-def load_annotated_people(data: str | Path) -> list[AnnotatedPerson]:
+def load_annotated_people(data: str | Path, image_root: str | Path | None = None) -> list[AnnotatedPerson]:
     """Annotated people of every COCO/PoseTrack keypoint JSON under ``data`` (a folder or one JSON file).
+
+    Image file names are looked up under ``image_root`` when it is given, else
+    beside each JSON or above it.
 
     The dataset name of a person is the first folder of its JSON under
     ``data`` (e.g. ``mmpose_coco``), or the format name for a JSON directly in it.
@@ -134,6 +139,7 @@ def load_annotated_people(data: str | Path) -> list[AnnotatedPerson]:
     if not data.exists():
         raise InputError(data, "no such file or folder")
     root = data if data.is_dir() else data.parent
+    image_root = None if image_root is None else Path(image_root)
     files = sorted(data.rglob("*.json")) if data.is_dir() else [data]
     people: list[AnnotatedPerson] = []
     seen: set[tuple] = set()
@@ -154,9 +160,10 @@ def load_annotated_people(data: str | Path) -> list[AnnotatedPerson]:
                 continue
             image_id = image_entry["id"]
             if image_id not in resolved:
-                found = _resolve_image(image_entry["file_name"], path, root)
+                found = _resolve_image(image_entry["file_name"], path, image_root)
                 if found is None:
-                    raise InputError(path, f"image {image_entry['file_name']!r} not found beside it or above it")
+                    where = f"under {image_root}" if image_root is not None else "beside it or above it"
+                    raise InputError(path, f"image {image_entry['file_name']!r} not found {where}")
                 resolved[image_id] = found.resolve()
             person = _person(annotation, fmt, dataset, resolved[image_id])
             if person is None:

@@ -41,12 +41,14 @@ def _sample(person: AnnotatedPerson, frame_lists: dict[Path, list[Path]]) -> Per
                         person.keypoints.astype(np.float32), visibility, f"{person.dataset}/{folder.name}")
 
 
-def load_annotation_samples(data: str | Path) -> list[PersonSample]:
+def load_annotation_samples(data: str | Path, image_root: str | Path | None = None) -> list[PersonSample]:
     """Every annotated person of the COCO / PoseTrack18 keypoint JSON under ``data`` (a folder or a file).
 
-    Sources are absolute paths, so the cache can be built with any data root.
+    ``image_root`` is the folder image file names are relative to (see
+    :func:`load_annotated_people`). Sources are absolute paths, so the cache
+    can be built with any data root.
     """
-    people = load_annotated_people(data)
+    people = load_annotated_people(data, image_root)
     frame_lists: dict[Path, list[Path]] = {}
     samples = [_sample(person, frame_lists) for person in people]
     if not samples:

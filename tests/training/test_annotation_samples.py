@@ -7,9 +7,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from ftppose_cli.cli.app import app
+from ftppose_cli.errors import InputError
 from ftppose_cli.formats.joints import COCO_JOINTS, JOINT_INDEX, NUM_JOINTS, POSETRACK_JOINTS
 from ftppose_cli.models.checkpoint import load_model
 from ftppose_cli.training.annotation_samples import load_annotation_samples
@@ -57,7 +59,8 @@ def _posetrack(root: Path) -> Path:
     path.write_text(json.dumps({
         "categories": [{"id": 1, "name": "person", "keypoints": list(POSETRACK_JOINTS)}],
         "images": [{"id": 10001, "file_name": "images/val/seq1/000001.jpg"}],
-        "annotations": [{"id": 1, "image_id": 10001, "bbox": [60, 15, 40, 90], "keypoints": keypoints.ravel().tolist()}],
+        "annotations": [{"id": 1, "image_id": 10001, "bbox": [60, 15, 40, 90],
+                         "keypoints": keypoints.ravel().tolist()}],
     }))
     return root
 
@@ -68,6 +71,17 @@ def test_coco_person_is_a_still_with_its_labelled_joints(tmp_path: Path) -> None
     assert sample.box_xywh == (40.0, 20.0, 40.0, 90.0)
     assert sample.visibility.sum() == 3 and sample.visibility[JOINT_INDEX["head_top"]] == 0
     np.testing.assert_allclose(sample.keypoints[NOSE], (60, 30))
+
+
+def test_coco_images_can_live_in_their_own_folder(tmp_path: Path) -> None:
+    """COCO's layout: annotations/person_keypoints_train2017.json beside train2017/."""
+    json_path = _coco(tmp_path / "coco" / "annotations")
+    (tmp_path / "coco" / "train2017").mkdir()
+    (json_path.parent / "a.png").rename(tmp_path / "coco" / "train2017" / "a.png")
+    with pytest.raises(InputError, match=r"train\.json: image 'a\.png' not found"):
+        load_annotation_samples(json_path)
+    (sample,) = load_annotation_samples(json_path, tmp_path / "coco" / "train2017")
+    assert Path(sample.source) == (tmp_path / "coco" / "train2017" / "a.png").resolve()
 
 
 def test_posetrack_person_is_a_frame_of_its_sequence(tmp_path: Path) -> None:
