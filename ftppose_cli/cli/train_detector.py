@@ -11,6 +11,8 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from ftppose_cli.errors import FtpposeError
+
 
 def train_detector_command(
     data: Annotated[Optional[Path], typer.Option(help="Teacher-labelled corpus (videos/, images/, labels/, "
@@ -21,6 +23,9 @@ def train_detector_command(
     cache: Annotated[Optional[Path], typer.Option(help="Frame cache folder (default: OUT/frames).",
                                                   rich_help_panel="Data")] = None,
     size: Annotated[str, typer.Option(help="Detector size: tiny, small.", rich_help_panel="Model")] = "small",
+    init_from: Annotated[Optional[Path], typer.Option(help="Start from these detector weights (e.g. "
+                                                      "weights/detector.safetensors) instead of random ones.",
+                                                      rich_help_panel="Model")] = None,
     epochs: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 24,
     samples_per_epoch: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 3000,
     batch_size: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 16,
@@ -41,13 +46,16 @@ def train_detector_command(
     cfg = DetectorTrainConfig(
         data=None if data is None else str(data), cache=str(cache or out / "frames"), out=str(out), size=size,
         epochs=epochs, samples_per_epoch=samples_per_epoch, batch_size=batch_size, train_size=train_size, lr=lr,
-        threads=threads, workers=workers, seed=seed,
+        threads=threads, workers=workers, seed=seed, init_from=None if init_from is None else str(init_from),
         time_budget_s=None if time_budget is None else time_budget * 60)
     try:
         state = train_detector(cfg, resume=resume, log=console.print)
     except FileNotFoundError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
+    except FtpposeError as exc:
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(1) from None
     console.print(f"done: {state['epoch']} epochs, best val F1 {state['best_f1']:.3f}; best checkpoint "
                   f"{out / 'best.safetensors'}")
 

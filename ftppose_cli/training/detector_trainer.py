@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ftppose_cli.detection.detector import PersonDetector, save_checkpoint
+from ftppose_cli.detection.detector import PersonDetector, load_checkpoint, save_checkpoint
 from ftppose_cli.detection.network import create_detector
+from ftppose_cli.models.checkpoint import load_state_checked
 from ftppose_cli.training import detector_data as dd
 
 
@@ -47,6 +48,7 @@ class DetectorTrainConfig:
     workers: int = 0
     seed: int = 0
     time_budget_s: float | None = None  # stop (after saving) when the next epoch would not fit
+    init_from: str | None = None  # start from these detector weights (e.g. the shipped ones) instead of random
 
 
 # ---------------------------------------------------------------------------- losses
@@ -217,6 +219,10 @@ def train_detector(cfg: DetectorTrainConfig, resume: bool = True, log=print, pro
 
     torch.manual_seed(cfg.seed)
     model = create_detector(cfg.size)
+    if cfg.init_from:
+        start, _ = load_checkpoint(cfg.init_from)
+        load_state_checked(model, start.state_dict(), cfg.init_from)  # a different size is a one-line error
+        log(f"initialised from {cfg.init_from}")
     ema = copy.deepcopy(model).eval()
     for p in ema.parameters():
         p.requires_grad_(False)
