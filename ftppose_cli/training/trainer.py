@@ -188,8 +188,10 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
     if state_path.exists():
         state = torch.load(state_path, map_location="cpu", weights_only=False)
         load_state_checked(model, state["model"], state_path)
-        if ema is not None:
+        if ema is not None and state.get("ema") is not None:
             load_state_checked(ema.module, state["ema"], state_path)
+        elif ema is not None:  # a run started without an average: start it from the resumed weights
+            ema.module.load_state_dict(model.state_dict())
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         scaler.load_state_dict(state["scaler"])
