@@ -58,6 +58,10 @@ def _per_joint(name: str, results: dict[str, HeldoutResult]) -> None:
             print(f"  {joint:23s}" + "".join(f"{'-' if v is None else f'{v:.2f}':>14s}" for v in values))
     print(f"  {'side-agnostic PCK@0.2':23s}" + "".join(f"{results[label].scores[name].side_agnostic:14.3f}"
                                                        for label in labels))
+    for way in ("towards", "away"):
+        calls = [results[label].scores[name].facing for label in labels]
+        cells = "".join(f"{str(c[f'{way}_right']) + '/' + str(c[way]):>14s}" for c in calls)
+        print(f"  {'facing ' + way + ': right':23s}" + cells)
 
 
 def main() -> None:

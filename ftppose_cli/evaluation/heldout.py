@@ -26,8 +26,8 @@ import numpy as np
 import torch
 
 from ftppose_cli.errors import InputError
-from ftppose_cli.evaluation.pck import pck, per_joint_pck, side_agnostic_pck
-from ftppose_cli.formats.joints import NUM_JOINTS, POSETRACK_JOINTS, flip_permutation
+from ftppose_cli.evaluation.pck import facing_calls, pck, per_joint_pck, side_agnostic_pck
+from ftppose_cli.formats.joints import JOINT_INDEX, NUM_JOINTS, POSETRACK_JOINTS, flip_permutation
 from ftppose_cli.formats.keypoint_annotations import AnnotatedPerson, load_annotated_people
 from ftppose_cli.models.ftppose import FTPPose
 from ftppose_cli.pipeline.crops import box_to_center_scale
@@ -72,6 +72,7 @@ class PCKScores:
     pckh: float | None
     per_joint: dict[str, float | None] = field(default_factory=dict)  # PCK@DIAGNOSTIC_THRESHOLD per joint
     side_agnostic: float | None = None  # PCK@DIAGNOSTIC_THRESHOLD accepting the mirrored joint
+    facing: dict[str, int] = field(default_factory=dict)  # see evaluation.pck.facing_calls
 
     def to_dict(self) -> dict:
         t = f"{DIAGNOSTIC_THRESHOLD:g}"
@@ -84,6 +85,7 @@ class PCKScores:
             f"pckh@{PCKH_THRESHOLD:g}": self.pckh,
             f"per_joint_pck@{t}": self.per_joint,
             f"side_agnostic_pck@{t}": self.side_agnostic,
+            "facing": self.facing,
         }
 
 
@@ -141,8 +143,9 @@ def _group_scores(people: list[AnnotatedPerson], pred: np.ndarray) -> PCKScores:
     joints = per_joint_pck(pred, gt, scored, reference, DIAGNOSTIC_THRESHOLD)
     per_joint = {name: None if np.isnan(v) else float(v) for name, v in zip(POSETRACK_JOINTS, joints)}
     side_agnostic = side_agnostic_pck(pred, gt, scored, reference, flip_permutation(), DIAGNOSTIC_THRESHOLD)
+    facing = facing_calls(pred, gt, scored, JOINT_INDEX["left_shoulder"], JOINT_INDEX["right_shoulder"])
     return PCKScores(len(people), int(scored.sum()), values, int(head.sum()), head_joints, pckh, per_joint,
-                     side_agnostic)
+                     side_agnostic, facing)
 
 
 def score_predictions(people: list[AnnotatedPerson], pred: np.ndarray) -> dict[str, PCKScores]:

@@ -44,3 +44,20 @@ def side_agnostic_pck(pred: np.ndarray, gt: np.ndarray, visible: np.ndarray, ref
     dist = np.minimum(_distance(pred, gt, reference), _distance(np.asarray(pred)[:, flip_perm], gt, reference))
     mask = np.asarray(visible, bool)
     return float(((dist <= threshold) & mask).sum() / max(int(mask.sum()), 1))
+
+
+def facing_calls(pred: np.ndarray, gt: np.ndarray, visible: np.ndarray, left: int, right: int) -> dict[str, int]:
+    """How often the predicted facing (towards the camera or away) matches the labelled one.
+
+    An upright person faces the camera when their left shoulder (``left``) is
+    on the image's right of the right shoulder. Only people with both
+    shoulders labelled count. A model that learnt the scene instead of the body
+    calls every person of a new scene the same way, which side-agnostic PCK
+    shows as joints found on the wrong side.
+    """
+    pred, gt, visible = np.asarray(pred), np.asarray(gt), np.asarray(visible, bool)
+    both = visible[:, left] & visible[:, right]
+    towards = gt[both, left, 0] > gt[both, right, 0]
+    called_towards = pred[both, left, 0] > pred[both, right, 0]
+    return {"towards": int(towards.sum()), "towards_right": int((towards & called_towards).sum()),
+            "away": int((~towards).sum()), "away_right": int((~towards & ~called_towards).sum())}

@@ -1,11 +1,11 @@
-"""PCK, its per-joint split and the side-agnostic variant, on hand-counted cases."""
+"""PCK, its per-joint split, the side-agnostic variant and facing calls, on hand-counted cases."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from ftppose_cli.evaluation.pck import pck, per_joint_pck, side_agnostic_pck
+from ftppose_cli.evaluation.pck import facing_calls, pck, per_joint_pck, side_agnostic_pck
 
 # Three joints: 0 has no side, 1 and 2 are a left/right pair.
 FLIP = [0, 2, 1]
@@ -36,3 +36,15 @@ def test_side_agnostic_pck_accepts_swapped_sides_only() -> None:
     pred, gt, visible, ref = _case()
     assert side_agnostic_pck(pred, gt, visible, ref, FLIP, 0.1) == pytest.approx(4 / 5)
     assert side_agnostic_pck(pred, gt, visible, ref, FLIP, 0.2) == pytest.approx(1.0)
+
+
+def test_facing_calls_count_people_with_both_shoulders() -> None:
+    # Joint 1 is the left shoulder, 2 the right. Person 0 faces the camera (left shoulder on the image's
+    # right) and is called facing away (swapped); person 1 faces away and is called so; person 2 lacks a
+    # shoulder and is not counted.
+    gt = np.array([[[0, 0], [15, 0], [-15, 0]], [[0, 0], [-15, 0], [15, 0]], [[0, 0], [-15, 0], [15, 0]]], float)
+    pred = gt.copy()
+    pred[0, [1, 2]] = gt[0, [2, 1]]
+    visible = np.array([[True, True, True], [True, True, True], [True, True, False]])
+    assert facing_calls(pred, gt, visible, left=1, right=2) == {"towards": 1, "towards_right": 0, "away": 1,
+                                                                "away_right": 1}
