@@ -16,7 +16,7 @@ from ftppose_cli.errors import FtpposeError
 
 
 def train_command(
-    cache: Annotated[Path, typer.Option(help="Crop cache folder (built with --build-cache from --data).",
+    cache: Annotated[Path, typer.Option(help="Crop cache folder (cut from --data or --annotations on first use).",
                                         rich_help_panel="Data")],
     out: Annotated[Path, typer.Option(help="Run folder: last.pt (resume state), best.* (exported checkpoint).",
                                       rich_help_panel="Output")],

@@ -92,7 +92,8 @@ def _lr_factor(step: int, total: int, warmup: int) -> float:
 
 
 @torch.no_grad()
-def validate(model: torch.nn.Module, loader: DataLoader, device: torch.device, epsilon: float = 0.0) -> dict[str, float]:
+def validate(model: torch.nn.Module, loader: DataLoader, device: torch.device,
+             epsilon: float = 0.0) -> dict[str, float]:
     """PCK at 0.05 / 0.1 / 0.2 of the box's longer side on the validation people."""
     model.eval()
     preds, gts, vis, refs = [], [], [], []
@@ -211,7 +212,8 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
     for epoch in range(start_epoch, end_epoch):
         train_set.set_epoch(epoch)
         generator = torch.Generator().manual_seed(cfg.seed * 1000 + epoch * world + rank)
-        sampler = WeightedRandomSampler(weights, steps_per_epoch * cfg.batch_size, replacement=True, generator=generator)
+        sampler = WeightedRandomSampler(weights, steps_per_epoch * cfg.batch_size, replacement=True,
+                                        generator=generator)
         loader = DataLoader(train_set, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.num_workers,
                             drop_last=True, persistent_workers=False)
         eps_rng = random.Random(cfg.seed * 7919 + epoch)
@@ -243,7 +245,8 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
                 running += loss.item()
                 progress.update(task, advance=1, loss=running / (step + 1))
                 if show and not console.is_terminal and (step + 1) % 25 == 0:  # logs to a file get a heartbeat
-                    console.print(f"epoch {epoch + 1} step {step + 1}/{steps_per_epoch} loss {running / (step + 1):.4g} "
+                    console.print(f"epoch {epoch + 1} step {step + 1}/{steps_per_epoch} "
+                                  f"loss {running / (step + 1):.4g} "
                                   f"{time.time() - started:.0f}s")
         metrics = {"epoch": epoch, "loss": running / max(1, steps_per_epoch), "seconds": time.time() - started,
                    "lr": scheduler.get_last_lr()[0]}

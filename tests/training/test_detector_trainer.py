@@ -63,7 +63,8 @@ def test_init_from_starts_at_the_given_weights(frame_cache: Path, tmp_path: Path
     train_detector(_config(frame_cache, tmp_path / "run", epochs=1, samples_per_epoch=4, lr=1e-9,
                            init_from=str(path)), progress=False, log=lambda *_: None)
     trained = torch.load(tmp_path / "run" / "last.pt", weights_only=False)["model"]
-    for key in ("backbone.stages.0.0.0.weight", "box_head.1.weight"):  # first and last layers: the given weights, not random ones
+    # First and last layers: the given weights, not random ones.
+    for key in ("backbone.stages.0.0.0.weight", "box_head.1.weight"):
         torch.testing.assert_close(trained[key], start.state_dict()[key], atol=1e-6, rtol=0)
 
 
