@@ -27,23 +27,17 @@ for _module in (annotate, eval_cmd, bench, train, train_detector):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code instead of exiting."""
-    try:
-        # Without standalone mode click returns the code of a typer.Exit instead of raising it.
-        return int(app(args=argv, standalone_mode=False) or 0)
-    except SystemExit as exc:  # typer raises on --help and on errors
-        return int(exc.code or 0)
-    except typer.Exit as exc:
-        return exc.exit_code
-    except Exception as exc:  # click usage errors
-        import click
+    """Run the CLI and return its exit code instead of exiting.
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            return 130
-        raise
+    Click's standalone mode does the reporting (usage errors as a short
+    message with exit code 2, ``typer.Exit`` codes, Ctrl-C as "Aborted!")
+    and ends with ``SystemExit``, whose code is returned here.
+    """
+    try:
+        app(args=argv, standalone_mode=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    return 0
 
 
 def run() -> None:
