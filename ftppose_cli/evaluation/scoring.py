@@ -172,6 +172,8 @@ def load_sequence_pairs(gt_dir: str | Path, pred_dir: str | Path) -> list[Sequen
     """Read every ``*.json`` of ``gt_dir`` and the file of the same name in ``pred_dir``."""
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
     for folder, what in ((gt_dir, "ground-truth"), (pred_dir, "prediction")):
+        if folder.is_file():
+            raise InputError(folder, f"is a file; the {what} must be a folder of per-sequence *.json files")
         if not folder.is_dir():
             raise InputError(folder, f"{what} folder does not exist")
     # glob lists in directory order, as poseval's load_data_dir; that order decides tie ranks.

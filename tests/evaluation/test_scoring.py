@@ -482,6 +482,8 @@ def test_ground_truth_without_head_box(tmp_path: Path) -> None:
 def test_folders_and_version(tmp_path: Path) -> None:
     gt_dir, pred_dir, _ = _folders(tmp_path)
     assert "prediction folder does not exist" in _message(gt_dir, tmp_path / "nope")
+    a_file = next(gt_dir.glob("*.json"))
+    assert "is a file; the ground-truth must be a folder" in _message(a_file, pred_dir)
     (tmp_path / "empty").mkdir()
     assert "no ground-truth *.json files" in _message(tmp_path / "empty", pred_dir)
     with pytest.raises(ValueError, match="unknown PoseTrack version"):
