@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import torch
 import video_factory as factory
 from typer.testing import CliRunner
 
@@ -43,10 +44,16 @@ def test_folders_and_globs_expand_to_videos(tiny_checkpoint: Path, tmp_path: Pat
     clips.mkdir()
     factory.plain_video(clips, "a.mp4")
     factory.plain_video(clips, "b.mp4")
-    result = runner.invoke(app, [
-        "annotate", str(clips), str(clips / "*.mp4"), "--weights", str(tiny_checkpoint), "--no-video",
-        "--boxes", str(_boxes_file(tmp_path / "boxes.json")), "--output-dir", str(tmp_path / "out"),
-    ])
+    threads = torch.get_num_threads()
+    try:
+        result = runner.invoke(app, [
+            "annotate", str(clips), str(clips / "*.mp4"), "--weights", str(tiny_checkpoint), "--no-video",
+            "--boxes", str(_boxes_file(tmp_path / "boxes.json")), "--output-dir", str(tmp_path / "out"),
+            "--threads", "1",
+        ])
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(threads)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.json", "b.json"]
     assert "speed report" in result.stdout
