@@ -203,6 +203,32 @@ def test_real_model_predictions_come_back_to_image_pixels(dataset: Path, monkeyp
         np.testing.assert_allclose(xy, np.broadcast_to(centre, xy.shape), atol=1.0)
 
 
+def test_box_scale_changes_the_given_box_of_its_layout_only(dataset: Path) -> None:
+    class Recorder:
+        """Stands in for the estimator and keeps the boxes it is given."""
+
+        def __init__(self) -> None:
+            self.boxes: list[np.ndarray] = []
+
+        def estimate_stills(self, images, boxes):
+            self.boxes += boxes
+            return [(np.zeros((len(boxes[0]), NUM_JOINTS, 2)), None)]
+
+    data = heldout.load_heldout(dataset)
+    recorder = Recorder()
+    heldout.predict_people(data, recorder, box_scale={"posetrack18": 0.5})
+    given = np.concatenate(recorder.boxes)
+    by_image: dict[Path, list] = {}
+    for person in data.people:  # predict_people groups by image in first-seen order
+        by_image.setdefault(person.image, []).append(person)
+    people = [p for group in by_image.values() for p in group]
+    for person, box in zip(people, given):
+        size, given_size = person.box_xyxy[2:] - person.box_xyxy[:2], box[2:] - box[:2]
+        np.testing.assert_allclose(given_size, size * (0.5 if person.layout == "posetrack18" else 1.0))
+        np.testing.assert_allclose(box[:2] + box[2:], person.box_xyxy[:2] + person.box_xyxy[2:])
+    assert {p.layout for p in people} == {"coco", "posetrack18"}
+
+
 def test_average_pose_is_leave_one_out() -> None:
     def person(box, pose, dataset="d"):
         return AnnotatedPerson(dataset, Path("x.jpg"), np.array(box, np.float32), np.array(pose, np.float32),
