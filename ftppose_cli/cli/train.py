@@ -66,6 +66,9 @@ def train_command(
     aspect_jitter: Annotated[float, typer.Option(help="Std of the log vertical stretch of crops (0.2 squashes or "
                                                  "stretches by up to ~1.5x): people seen from above or seated.",
                                                  rich_help_panel="Data")] = 0.0,
+    neighbour_paste: Annotated[float, typer.Option(help="Probability of pasting another person beside, behind or "
+                                                   "in front of the person (crowds, couples).",
+                                                   rich_help_panel="Data")] = 0.0,
     ema_decay: Annotated[float, typer.Option(help="Validate and export a moving average of the weights with this "
                                              "per-step decay (0 = the raw weights).",
                                              rich_help_panel="Schedule")] = 0.0,
@@ -99,6 +102,7 @@ def train_command(
             cache=str(cache), out_dir=str(out), size=size, window=window, epochs=epochs,
             samples_per_epoch=samples_per_epoch, batch_size=batch_size, lr=lr, warmup_steps=warmup_steps,
             scene_power=scene_power, background_paste=background_paste, aspect_jitter=aspect_jitter,
+            neighbour_paste=neighbour_paste,
             ema_decay=ema_decay,
             epsilons=tuple(float(e) for e in epsilons.split(",")), init_from=str(init_from) if init_from else None,
             freeze_backbone=freeze_backbone, temporal_only=temporal_only, stop_after=stop_after,

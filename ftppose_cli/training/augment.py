@@ -136,3 +136,31 @@ def background_patch(donor: np.ndarray, size: tuple[int, int], rng: np.random.Ge
     x0 = 0 if rng.random() < 0.5 else side - part
     patch = donor[y0:y0 + part, x0:x0 + part]
     return cv2.resize(patch, (size[1], size[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def neighbour_offset(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
+    """Where a pasted neighbour stands: a 2x3 affine (scale 0.8-1.2, shifted beside or behind).
+
+    The shift is 0.3-0.6 of the crop's width to either side and up to 0.25 of
+    its height up or down, so the neighbour overlaps the person's edge as in a
+    crowd or a couple, but rarely covers their middle.
+    """
+    h, w = size
+    scale = rng.uniform(0.8, 1.2)
+    dx = rng.uniform(0.3, 0.6) * w * (1 if rng.random() < 0.5 else -1)
+    dy = rng.uniform(-0.25, 0.25) * h
+    return np.array([[scale, 0.0, (1 - scale) * w / 2 + dx], [0.0, scale, (1 - scale) * h / 2 + dy]])
+
+
+def paste_neighbour(frames: np.ndarray, person_mask: np.ndarray, neighbour: np.ndarray, neighbour_mask: np.ndarray,
+                    in_front: bool) -> np.ndarray:
+    """Composite another person (``neighbour`` (H, W, 3) and its silhouette) into every frame.
+
+    Behind the person, the neighbour shows only outside ``person_mask``; in front,
+    it covers them. The person's labels stay as they are: the model must learn to
+    keep to the person at the centre of the box, and not to move onto the one
+    beside them, which is the commonest mistake in crowds.
+    """
+    alpha = neighbour_mask if in_front else neighbour_mask * (1.0 - person_mask)
+    alpha = alpha[None, :, :, None]
+    return np.rint(frames * (1.0 - alpha) + neighbour[None].astype(np.float32) * alpha).astype(np.uint8)

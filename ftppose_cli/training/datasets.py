@@ -17,8 +17,8 @@ from torch.utils.data import Dataset
 from ftppose_cli.formats.joints import flip_permutation
 from ftppose_cli.pipeline.crops import box_to_center_scale, crop_affine, to_model_input, warp_crop
 from ftppose_cli.training.augment import (
-    aspect_stretch, background_patch, body_mask, jitter_affine, occlude, paste_on_background, photometric,
-    random_geometry,
+    aspect_stretch, background_patch, body_mask, jitter_affine, neighbour_offset, occlude, paste_neighbour,
+    paste_on_background, photometric, random_geometry,
 )
 from ftppose_cli.training.targets import gaussian_heatmaps
 from ftppose_cli.training.teacher_labels import TEACHER_VAL_SCENES
@@ -75,6 +75,7 @@ class PoseWindowDataset(Dataset):
         seed: int = 0,
         background_paste: float = 0.0,
         aspect_jitter: float = 0.0,
+        neighbour_paste: float = 0.0,
     ) -> None:
         self.cache = cache
         self.indices = np.asarray(indices)
@@ -85,6 +86,7 @@ class PoseWindowDataset(Dataset):
         self.seed = seed
         self.background_paste = background_paste  # probability of moving the person onto another background
         self.aspect_jitter = aspect_jitter  # std of the log vertical stretch of the crop
+        self.neighbour_paste = neighbour_paste  # probability of pasting another person beside this one
         self.epoch = 0
         self.flip_perm = flip_permutation()
         cached_window = cache.crops.shape[1]
@@ -100,19 +102,39 @@ class PoseWindowDataset(Dataset):
         """Reseed augmentation per epoch so resumed runs replay the same draws."""
         self.epoch = epoch
 
+    def _crop_region(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Centre and size (w, h) of the unaugmented crop of cached person ``index`` (cached pixels)."""
+        side = self.cache.crops.shape[2]
+        box_w, box_h = self.cache.box_wh[index]
+        box = np.array([side / 2 - box_w / 2, side / 2 - box_h / 2, side / 2 + box_w / 2, side / 2 + box_h / 2])
+        center, size = box_to_center_scale(box[None], aspect=self.input_size[1] / self.input_size[0])
+        return center[0], size[0]
+
+    def _add_neighbour(self, crops: np.ndarray, joints: np.ndarray, weights: np.ndarray,
+                       rng: np.random.Generator) -> np.ndarray:
+        """Paste another cached person beside (behind or in front of) this one, on every frame."""
+        donor = int(rng.integers(len(self.cache)))
+        matrix = np.vstack([neighbour_offset(rng, self.input_size), [0, 0, 1]]) @ np.vstack(
+            [crop_affine(*self._crop_region(donor), self.input_size, 0.0), [0, 0, 1]])
+        matrix = matrix[:2]
+        if rng.random() < 0.5:  # the neighbour faces either way, whatever the person does
+            matrix = np.array([[-1.0, 0.0, self.input_size[1] - 1.0], [0.0, 1.0, 0.0]]) @ np.vstack([matrix, [0, 0, 1]])
+        frame = np.asarray(self.cache.crops[donor, self.cache.crops.shape[1] // 2])
+        neighbour = warp_crop(frame, matrix, self.input_size)
+        donor_joints = self.cache.keypoints[donor] @ matrix[:, :2].T + matrix[:, 2]
+        donor_visible = (self.cache.visibility[donor] >= VISIBLE).astype(np.float32)
+        return paste_neighbour(crops, body_mask(joints, weights, self.input_size), neighbour,
+                               body_mask(donor_joints, donor_visible, self.input_size), in_front=rng.random() < 0.3)
+
     def __getitem__(self, item: int) -> dict[str, torch.Tensor]:
         index = int(self.indices[item])
         rng = np.random.default_rng((self.seed, self.epoch, item))
         cache = self.cache
-        side = cache.crops.shape[2]
         frames = np.asarray(cache.crops[index, self.slots])  # (K, S, S, 3)
         keypoints = cache.keypoints[index].copy()
         weights = (cache.visibility[index] >= VISIBLE).astype(np.float32)
         box_w, box_h = cache.box_wh[index]
-        box = np.array([side / 2 - box_w / 2, side / 2 - box_h / 2, side / 2 + box_w / 2, side / 2 + box_h / 2])
-        aspect = self.input_size[1] / self.input_size[0]
-        center, size = box_to_center_scale(box[None], aspect=aspect)
-        center, size = center[0], size[0]
+        center, size = self._crop_region(index)
         rotation, flip = 0.0, False
         if self.train:
             scale, rotation, shift, flip = random_geometry(rng)
@@ -140,6 +162,8 @@ class PoseWindowDataset(Dataset):
             donor = np.asarray(cache.crops[int(rng.integers(len(cache))), cache.crops.shape[1] // 2])
             crops = paste_on_background(crops, body_mask(joints, weights, self.input_size),
                                         background_patch(donor, self.input_size, rng))
+        if self.train and self.neighbour_paste > 0 and rng.random() < self.neighbour_paste:
+            crops = self._add_neighbour(crops, joints, weights, rng)
         if self.train:
             crops = photometric(crops, rng)
             if rng.random() < 0.4:

@@ -54,6 +54,7 @@ class TrainConfig:
     epsilons: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 0.9)
     val_scenes: tuple[str, ...] | None = None  # None: the split recorded in the cache (see CropCache.val_scenes)
     background_paste: float = 0.0  # probability of pasting the person onto another crop's background
+    neighbour_paste: float = 0.0  # probability of pasting another person beside or in front of the person
     aspect_jitter: float = 0.0  # std of the log height/width stretch (foreshortened, seated, overhead people)
     ema_decay: float = 0.0  # per-step decay of the weight average that is validated and exported; 0 = off
     scene_power: float = 0.5  # a scene with n people is drawn ~n**scene_power times as often as a 1-person scene
@@ -163,7 +164,7 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
         module.requires_grad_(False)
 
     train_set = PoseWindowDataset(cache, train_idx, cfg.window, model_cfg.img_size, model_cfg.heatmap_size, True,
-                                  cfg.seed, cfg.background_paste, cfg.aspect_jitter)
+                                  cfg.seed, cfg.background_paste, cfg.aspect_jitter, cfg.neighbour_paste)
     val_set = PoseWindowDataset(cache, val_idx, cfg.window, model_cfg.img_size, model_cfg.heatmap_size, False, cfg.seed)
     weights = cache.scene_weights(train_idx, cfg.scene_power)
     val_loader = DataLoader(val_set, batch_size=cfg.batch_size, num_workers=cfg.num_workers)

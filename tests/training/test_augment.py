@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ftppose_cli.training.augment import (
-    aspect_stretch, background_patch, body_mask, occlude, paste_on_background, photometric, random_geometry,
+    aspect_stretch, background_patch, body_mask, neighbour_offset, occlude, paste_neighbour, paste_on_background,
+    photometric, random_geometry,
 )
 
 
@@ -77,3 +78,21 @@ def test_paste_keeps_the_person_and_swaps_the_background() -> None:
     assert (out[:, 0, 0] == 10).all()
     patch = background_patch(np.zeros((320, 320, 3), np.uint8), (128, 96), np.random.default_rng(0))
     assert patch.shape == (128, 96, 3)
+
+
+def test_neighbour_stands_behind_or_in_front_of_the_person() -> None:
+    joints, visible = _standing_person()
+    size = (128, 96)
+    person = body_mask(joints, visible, size)
+    frames = np.full((3, *size, 3), 200, np.uint8)
+    neighbour = np.full((*size, 3), 10, np.uint8)
+    everywhere = np.ones(size, np.float32)  # a neighbour covering the whole crop
+    torso = (40, 48)
+    behind = paste_neighbour(frames, person, neighbour, everywhere, in_front=False)
+    assert (np.abs(behind[:, torso[0], torso[1]].astype(int) - 200) <= 1).all()  # the person stays visible
+    assert (behind[:, 0, 0] == 10).all()  # the neighbour fills what is around them
+    front = paste_neighbour(frames, person, neighbour, everywhere, in_front=True)
+    assert (front == 10).all()
+    offset = neighbour_offset(np.random.default_rng(0), size)
+    shift = offset @ np.array([size[1] / 2, size[0] / 2, 1.0]) - np.array([size[1] / 2, size[0] / 2])
+    assert 0.3 * size[1] <= abs(shift[0]) <= 0.6 * size[1] and abs(shift[1]) <= 0.25 * size[0]

@@ -128,3 +128,18 @@ def test_background_paste_changes_pixels_not_labels(tmp_path: Path) -> None:
         assert torch.equal(a["target"], b["target"]) and torch.equal(a["joints"], b["joints"])
         changed += int(not torch.equal(a["inputs"], b["inputs"]))
     assert changed > 0
+
+
+def test_neighbour_paste_changes_pixels_not_labels(tmp_path: Path) -> None:
+    from crop_factory import synthetic_crop_cache
+
+    cache = CropCache(synthetic_crop_cache(tmp_path / "c", count=4))
+    plain = PoseWindowDataset(cache, np.arange(4), 3, (64, 48), (16, 12), train=True, seed=5)
+    pasted = PoseWindowDataset(cache, np.arange(4), 3, (64, 48), (16, 12), train=True, seed=5, neighbour_paste=1.0)
+    changed = 0
+    for i in range(4):
+        a, b = plain[i], pasted[i]
+        assert torch.equal(a["target"], b["target"]) and torch.equal(a["joints"], b["joints"])
+        assert b["inputs"].shape == a["inputs"].shape
+        changed += int(not torch.equal(a["inputs"], b["inputs"]))
+    assert changed > 0
