@@ -126,7 +126,8 @@ VFR_PTS = (0, 40, 100, 110, 300, 333, 500, 520, 900, 1000, 1010, 1500)
 
 def vfr_video(directory: Path, name: str = "vfr.mp4", *, audio_codec: str | None = None) -> Path:
     """Irregular frame times (``VFR_PTS`` milliseconds)."""
-    return write_video(directory / name, pts=VFR_PTS, time_base=VFR_TIME_BASE, audio_codec=audio_codec, audio_seconds=1.6)
+    return write_video(directory / name, pts=VFR_PTS, time_base=VFR_TIME_BASE, audio_codec=audio_codec,
+                       audio_seconds=1.6)
 
 
 def audio_only(directory: Path, name: str = "audio_only.mp4") -> Path:

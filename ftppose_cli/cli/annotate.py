@@ -50,7 +50,8 @@ def annotate_command(
                                              rich_help_panel="Output")] = Path("ftppose_out"),
     json_format: Annotated[JsonFormat, typer.Option("--format", help="Layout of the pose JSON.",
                                                     rich_help_panel="Output")] = JsonFormat.posetrack18,
-    no_video: Annotated[bool, typer.Option("--no-video", help="Write the JSON only.", rich_help_panel="Output")] = False,
+    no_video: Annotated[bool, typer.Option("--no-video", help="Write the JSON only.",
+                                           rich_help_panel="Output")] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace existing outputs.", rich_help_panel="Output")] = False,
     report_json: Annotated[Optional[Path], typer.Option("--report-json", help="Write the speed report as JSON.",
                                                         rich_help_panel="Output")] = None,
@@ -85,7 +86,8 @@ def annotate_command(
         show_boxes=show_boxes, min_box_score=det_thr or 0.0,
     )
     try:
-        annotator = build_annotator(options, weights=weights, detector=detector, use_detector=boxes is None, device=device,
+        annotator = build_annotator(options, weights=weights, detector=detector, use_detector=boxes is None,
+                                    device=device,
                                     pruning_ratio=pruning_ratio, half=half, flip_test=flip_test,
                                     det_thr=det_thr)
     except FtpposeError as error:

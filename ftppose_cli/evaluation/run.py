@@ -49,8 +49,9 @@ class SequenceFrames:
         if first is None:
             raise InputError(present[0], "not a readable image")
         height, width = first.shape[:2]
-        self.info = VideoInfo(path=source, width=width, height=height, rotation=0, fps=Fraction(fps).limit_denominator(),
-                              time_base=1 / Fraction(fps).limit_denominator(), frame_count=len(self.paths),
+        rate = Fraction(fps).limit_denominator()
+        self.info = VideoInfo(path=source, width=width, height=height, rotation=0, fps=rate,
+                              time_base=1 / rate, frame_count=len(self.paths),
                               duration=len(self.paths) / fps, has_audio=False, codec="jpeg")
         missing = len(self.paths) - len(present)
         self.truncated = False

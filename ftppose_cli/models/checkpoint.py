@@ -98,7 +98,8 @@ def load_state_checked(model: torch.nn.Module, state: dict[str, torch.Tensor], s
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
     if missing:
-        raise CheckpointError(source, f"weights do not fit the model: {len(missing)} tensors missing, e.g. {missing[0]}")
+        raise CheckpointError(source, f"weights do not fit the model: {len(missing)} tensors missing, "
+                                      f"e.g. {missing[0]}")
     if unexpected:
         raise CheckpointError(source, f"weights do not fit the model: {len(unexpected)} unexpected tensors, "
                               f"e.g. {unexpected[0]}")

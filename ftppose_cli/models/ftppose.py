@@ -126,7 +126,8 @@ class FTPPose(nn.Module):
         self.temporal: bool = config.window > 1
         if self.temporal:
             self.high_resolution = HighResolutionBranch(dim)
-            self.temporal_branch = TemporalBranch(dim, config.temporal_depth, config.num_heads, config.window, config.dpc_k)
+            self.temporal_branch = TemporalBranch(dim, config.temporal_depth, config.num_heads, config.window,
+                                                  config.dpc_k)
             self.fusion = CrossAttentionFusion(dim, config.num_heads, config.fusion_mlp_ratio)
         self.head = HeatmapHead(dim, config.num_joints, config.head_channels, dim if self.temporal else None)
 

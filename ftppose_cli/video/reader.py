@@ -242,7 +242,8 @@ class VideoReader:
                     f"decoded {self.frames_decoded} of the {declared} frames the container declares"
                 )
 
-    def _decoded_frames(self, container: av.container.InputContainer, stream: av.VideoStream) -> Iterator[av.VideoFrame]:
+    def _decoded_frames(self, container: av.container.InputContainer,
+                        stream: av.VideoStream) -> Iterator[av.VideoFrame]:
         """Yield frames until the end or the first damaged packet.
 
         After damage the decoder is still drained, because frame threading
@@ -359,7 +360,8 @@ def _clockwise_rotation(frame: av.VideoFrame) -> int:
     return int(round(-counter_clockwise / 90.0)) * 90 % 360
 
 
-def _duration_seconds(container: av.container.InputContainer, stream: av.VideoStream, time_base: Fraction) -> float | None:
+def _duration_seconds(container: av.container.InputContainer, stream: av.VideoStream,
+                      time_base: Fraction) -> float | None:
     if stream.duration:
         return float(stream.duration * time_base)
     if container.duration:

@@ -44,9 +44,11 @@ def test_every_backbone_and_head_tensor_is_mapped(tmp_path: Path, head_prefix: s
     load_vitpose_checkpoint(tmp_path / "vitpose.pth", model)
     loaded = model.state_dict()
     torch.testing.assert_close(loaded["backbone.vit.pos_embed"], state["backbone.pos_embed"][:, 1:])
-    torch.testing.assert_close(loaded["backbone.vit.blocks.1.attn.qkv.weight"], state["backbone.blocks.1.attn.qkv.weight"])
+    torch.testing.assert_close(loaded["backbone.vit.blocks.1.attn.qkv.weight"],
+                               state["backbone.blocks.1.attn.qkv.weight"])
     torch.testing.assert_close(loaded["backbone.vit.norm.weight"], state["backbone.last_norm.weight"])
-    torch.testing.assert_close(loaded["head.deconv2.1.running_var"], state[f"{head_prefix}.deconv_layers.4.running_var"])
+    torch.testing.assert_close(loaded["head.deconv2.1.running_var"],
+                               state[f"{head_prefix}.deconv_layers.4.running_var"])
     torch.testing.assert_close(loaded["head.final.bias"], state[f"{head_prefix}.final_layer.bias"])
     # The temporal entry stays zero, so the imported model predicts as the single-frame ViTPose would.
     assert torch.count_nonzero(loaded["head.temporal_entry.weight"]) == 0

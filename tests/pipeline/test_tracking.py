@@ -9,8 +9,8 @@ from ftppose_cli.pipeline.tracking import PersonTracker
 
 
 def _dets(boxes: list[list[float]]) -> sv.Detections:
-    return sv.Detections(xyxy=np.array(boxes, np.float32).reshape(-1, 4), confidence=np.full(len(boxes), 0.9, np.float32),
-                         class_id=np.zeros(len(boxes), int))
+    return sv.Detections(xyxy=np.array(boxes, np.float32).reshape(-1, 4),
+                         confidence=np.full(len(boxes), 0.9, np.float32), class_id=np.zeros(len(boxes), int))
 
 
 def test_two_walkers_keep_their_ids() -> None:
