@@ -87,8 +87,7 @@ def annotate_command(
     )
     try:
         annotator = build_annotator(options, weights=weights, detector=detector, use_detector=boxes is None,
-                                    device=device,
-                                    pruning_ratio=pruning_ratio, half=half, flip_test=flip_test,
+                                    device=device, pruning_ratio=pruning_ratio, half=half, flip_test=flip_test,
                                     det_thr=det_thr)
     except FtpposeError as error:
         err.print(f"[red]error:[/red] {error}", soft_wrap=True)

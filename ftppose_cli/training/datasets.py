@@ -61,6 +61,11 @@ class CropCache:
         return w / w.sum()
 
 
+def _then(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
+    """The 2x3 affine that applies ``inner`` first, then ``outer``."""
+    return outer @ np.vstack([inner, [0.0, 0.0, 1.0]])
+
+
 class PoseWindowDataset(Dataset):
     """Windows of K crops around cached people, augmented when ``train``."""
 
@@ -89,6 +94,7 @@ class PoseWindowDataset(Dataset):
         self.neighbour_paste = neighbour_paste  # probability of pasting another person beside this one
         self.epoch = 0
         self.flip_perm = flip_permutation()
+        self._mirror = np.array([[-1.0, 0.0, input_size[1] - 1.0], [0.0, 1.0, 0.0]])  # left-right in input pixels
         cached_window = cache.crops.shape[1]
         if window > cached_window:
             raise ValueError(f"cache holds windows of {cached_window} frames, {window} requested")
@@ -114,11 +120,10 @@ class PoseWindowDataset(Dataset):
                        rng: np.random.Generator) -> np.ndarray:
         """Paste another cached person beside (behind or in front of) this one, on every frame."""
         donor = int(rng.integers(len(self.cache)))
-        matrix = np.vstack([neighbour_offset(rng, self.input_size), [0, 0, 1]]) @ np.vstack(
-            [crop_affine(*self._crop_region(donor), self.input_size, 0.0), [0, 0, 1]])
-        matrix = matrix[:2]
+        placed = crop_affine(*self._crop_region(donor), self.input_size, 0.0)
+        matrix = _then(neighbour_offset(rng, self.input_size), placed)
         if rng.random() < 0.5:  # the neighbour faces either way, whatever the person does
-            matrix = np.array([[-1.0, 0.0, self.input_size[1] - 1.0], [0.0, 1.0, 0.0]]) @ np.vstack([matrix, [0, 0, 1]])
+            matrix = _then(self._mirror, matrix)
         frame = np.asarray(self.cache.crops[donor, self.cache.crops.shape[1] // 2])
         neighbour = warp_crop(frame, matrix, self.input_size)
         donor_joints = self.cache.keypoints[donor] @ matrix[:, :2].T + matrix[:, 2]
@@ -142,16 +147,16 @@ class PoseWindowDataset(Dataset):
             size = size * scale
         matrix = crop_affine(center, size, self.input_size, rotation)
         if flip:
-            matrix = np.array([[-1.0, 0.0, self.input_size[1] - 1.0], [0.0, 1.0, 0.0]]) @ np.vstack([matrix, [0, 0, 1]])
+            matrix = _then(self._mirror, matrix)
         if self.train and self.aspect_jitter > 0:  # no draw when off: older runs replay exactly
-            matrix = aspect_stretch(rng, self.input_size, self.aspect_jitter) @ np.vstack([matrix, [0, 0, 1]])
+            matrix = _then(aspect_stretch(rng, self.input_size, self.aspect_jitter), matrix)
         crops = []
         still = self.window > 1 and np.array_equal(frames[0], frames[-1])
         key = self.window // 2
         for k, frame in enumerate(frames):
             m = matrix
             if self.train and still and k != key:
-                m = jitter_affine(rng, self.input_size) @ np.vstack([matrix, [0, 0, 1]])
+                m = _then(jitter_affine(rng, self.input_size), matrix)
             crops.append(warp_crop(frame, m, self.input_size))
         crops = np.stack(crops)
         joints = keypoints @ matrix[:, :2].T + matrix[:, 2]
