@@ -93,6 +93,7 @@ class PoseWindowDataset(Dataset):
         self.aspect_jitter = aspect_jitter  # std of the log vertical stretch of the crop
         self.neighbour_paste = neighbour_paste  # probability of pasting another person beside this one
         self.epoch = 0
+        self.draws: np.ndarray | None = None
         self.flip_perm = flip_permutation()
         self._mirror = np.array([[-1.0, 0.0, input_size[1] - 1.0], [0.0, 1.0, 0.0]])  # left-right in input pixels
         cached_window = cache.crops.shape[1]
@@ -102,11 +103,23 @@ class PoseWindowDataset(Dataset):
         self.slots = list(range(centre - window // 2, centre + window // 2 + 1))
 
     def __len__(self) -> int:
-        return len(self.indices)
+        return len(self.indices) if self.draws is None else len(self.draws)
 
-    def set_epoch(self, epoch: int) -> None:
-        """Reseed augmentation per epoch so resumed runs replay the same draws."""
+    def set_epoch(self, epoch: int, draws: np.ndarray | None = None) -> None:
+        """Reseed augmentation per epoch so resumed runs replay the same draws.
+
+        ``draws`` (positions into ``indices``, repeats allowed) makes item i of
+        the epoch its i-th draw, seeded by i: a person drawn many times in an
+        epoch (the few photo people are drawn ~25 times each) gets a new
+        augmentation every time instead of the same crop over and over, which
+        the model would memorise within the epoch.
+        """
         self.epoch = epoch
+        self.draws = None if draws is None else np.asarray(draws)
+
+    def _donor(self, rng: np.random.Generator) -> int:
+        """Another person of this split (never a validation person) to borrow pixels from."""
+        return int(self.indices[rng.integers(len(self.indices))])
 
     def _crop_region(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """Centre and size (w, h) of the unaugmented crop of cached person ``index`` (cached pixels)."""
@@ -119,7 +132,7 @@ class PoseWindowDataset(Dataset):
     def _add_neighbour(self, crops: np.ndarray, joints: np.ndarray, weights: np.ndarray,
                        rng: np.random.Generator) -> np.ndarray:
         """Paste another cached person beside (behind or in front of) this one, on every frame."""
-        donor = int(rng.integers(len(self.cache)))
+        donor = self._donor(rng)
         placed = crop_affine(*self._crop_region(donor), self.input_size, 0.0)
         matrix = _then(neighbour_offset(rng, self.input_size), placed)
         if rng.random() < 0.5:  # the neighbour faces either way, whatever the person does
@@ -132,7 +145,7 @@ class PoseWindowDataset(Dataset):
                                body_mask(donor_joints, donor_visible, self.input_size), in_front=rng.random() < 0.3)
 
     def __getitem__(self, item: int) -> dict[str, torch.Tensor]:
-        index = int(self.indices[item])
+        index = int(self.indices[item if self.draws is None else self.draws[item]])
         rng = np.random.default_rng((self.seed, self.epoch, item))
         cache = self.cache
         frames = np.asarray(cache.crops[index, self.slots])  # (K, S, S, 3)
@@ -164,7 +177,7 @@ class PoseWindowDataset(Dataset):
             joints = joints[self.flip_perm]
             weights = weights[self.flip_perm]
         if self.train and self.background_paste > 0 and rng.random() < self.background_paste:
-            donor = np.asarray(cache.crops[int(rng.integers(len(cache))), cache.crops.shape[1] // 2])
+            donor = np.asarray(cache.crops[self._donor(rng), cache.crops.shape[1] // 2])
             crops = paste_on_background(crops, body_mask(joints, weights, self.input_size),
                                         background_patch(donor, self.input_size, rng))
         if self.train and self.neighbour_paste > 0 and rng.random() < self.neighbour_paste:
@@ -172,8 +185,7 @@ class PoseWindowDataset(Dataset):
         if self.train:
             crops = photometric(crops, rng)
             if rng.random() < 0.4:
-                donor_index = int(rng.integers(len(cache)))
-                donor = np.asarray(cache.crops[donor_index, cache.crops.shape[1] // 2])
+                donor = np.asarray(cache.crops[self._donor(rng), cache.crops.shape[1] // 2])
                 crops = occlude(crops, rng, donor)
         target, target_weight = gaussian_heatmaps(joints, weights, self.input_size, self.heatmap_size)
         return {

@@ -29,7 +29,7 @@ import torch.distributed as dist
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from timm.utils import ModelEmaV3
-from torch.utils.data import DataLoader, WeightedRandomSampler
+from torch.utils.data import DataLoader
 
 from ftppose_cli.evaluation.pck import pck
 from ftppose_cli.models.checkpoint import load_state_checked, save_checkpoint
@@ -211,11 +211,11 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
 
     end_epoch = cfg.epochs if cfg.stop_after is None else min(cfg.epochs, start_epoch + cfg.stop_after)
     for epoch in range(start_epoch, end_epoch):
-        train_set.set_epoch(epoch)
         generator = torch.Generator().manual_seed(cfg.seed * 1000 + epoch * world + rank)
-        sampler = WeightedRandomSampler(weights, steps_per_epoch * cfg.batch_size, replacement=True,
-                                        generator=generator)
-        loader = DataLoader(train_set, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.num_workers,
+        draws = torch.multinomial(torch.as_tensor(weights), steps_per_epoch * cfg.batch_size, replacement=True,
+                                  generator=generator)
+        train_set.set_epoch(epoch, draws.numpy())  # already in random order: read them in sequence
+        loader = DataLoader(train_set, batch_size=cfg.batch_size, shuffle=False, num_workers=cfg.num_workers,
                             drop_last=True, persistent_workers=False)
         eps_rng = random.Random(cfg.seed * 7919 + epoch)
         ddp_model.train()
