@@ -121,6 +121,10 @@ class PoseWindowDataset(Dataset):
         """Another person of this split (never a validation person) to borrow pixels from."""
         return int(self.indices[rng.integers(len(self.indices))])
 
+    def _key_frame(self, index: int) -> np.ndarray:
+        """The cached centre frame of person ``index``."""
+        return np.asarray(self.cache.crops[index, self.cache.crops.shape[1] // 2])
+
     def _crop_region(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """Centre and size (w, h) of the unaugmented crop of cached person ``index`` (cached pixels)."""
         side = self.cache.crops.shape[2]
@@ -137,8 +141,7 @@ class PoseWindowDataset(Dataset):
         matrix = _then(neighbour_offset(rng, self.input_size), placed)
         if rng.random() < 0.5:  # the neighbour faces either way, whatever the person does
             matrix = _then(self._mirror, matrix)
-        frame = np.asarray(self.cache.crops[donor, self.cache.crops.shape[1] // 2])
-        neighbour = warp_crop(frame, matrix, self.input_size)
+        neighbour = warp_crop(self._key_frame(donor), matrix, self.input_size)
         donor_joints = self.cache.keypoints[donor] @ matrix[:, :2].T + matrix[:, 2]
         donor_visible = (self.cache.visibility[donor] >= VISIBLE).astype(np.float32)
         return paste_neighbour(crops, body_mask(joints, weights, self.input_size), neighbour,
@@ -177,7 +180,7 @@ class PoseWindowDataset(Dataset):
             joints = joints[self.flip_perm]
             weights = weights[self.flip_perm]
         if self.train and self.background_paste > 0 and rng.random() < self.background_paste:
-            donor = np.asarray(cache.crops[self._donor(rng), cache.crops.shape[1] // 2])
+            donor = self._key_frame(self._donor(rng))
             crops = paste_on_background(crops, body_mask(joints, weights, self.input_size),
                                         background_patch(donor, self.input_size, rng))
         if self.train and self.neighbour_paste > 0 and rng.random() < self.neighbour_paste:
@@ -185,8 +188,7 @@ class PoseWindowDataset(Dataset):
         if self.train:
             crops = photometric(crops, rng)
             if rng.random() < 0.4:
-                donor = np.asarray(cache.crops[self._donor(rng), cache.crops.shape[1] // 2])
-                crops = occlude(crops, rng, donor)
+                crops = occlude(crops, rng, self._key_frame(self._donor(rng)))
         target, target_weight = gaussian_heatmaps(joints, weights, self.input_size, self.heatmap_size)
         return {
             "inputs": torch.from_numpy(to_model_input(crops)),
