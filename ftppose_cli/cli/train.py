@@ -42,6 +42,9 @@ def train_command(
                                                       "256x192).", rich_help_panel="Model")] = None,
     depth: Annotated[Optional[int], typer.Option(help="ViT layers (default: the size's).",
                                                  rich_help_panel="Model")] = None,
+    stem: Annotated[str, typer.Option(help="Patch embedding: patch (one 16x16 projection) or conv (stride-2 3x3 "
+                                      "convolutions, better from scratch on small data).",
+                                      rich_help_panel="Model")] = "patch",
     init_from: Annotated[Optional[Path], typer.Option(help="Initialise from these weights (.safetensors).",
                                                       rich_help_panel="Model")] = None,
     freeze_backbone: Annotated[bool, typer.Option("--freeze-backbone", help="Train only MGFE, fusion and head.",
@@ -90,7 +93,7 @@ def train_command(
             _build_cache(cache, data, annotations, (val_annotations, val_images or images), images, console)
         if temporal_only and window < 2:
             raise FtpposeError(None, "--temporal-only trains the temporal path: it needs --window 2 or more")
-        overrides: dict = {}
+        overrides: dict = {"stem": stem}
         if input_size:
             try:
                 overrides["img_size"] = tuple(int(v) for v in input_size.lower().split("x"))

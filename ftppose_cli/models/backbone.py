@@ -5,13 +5,42 @@ is a strong top-down pose model; FTP-Pose builds on it. We keep timm's block
 implementation (so its fused attention kernels are used) and only change what
 comes out: the last layer's tokens and one intermediate layer's tokens, the
 latter feeding the high-resolution branch of the MGFE.
+
+``stem="conv"`` replaces the single 16x16 patchify convolution with a stack of
+stride-2 3x3 convolutions (timm's ``ConvStem`` inside a ``HybridEmbed``), as in
+Xiao et al., *Early Convolutions Help Transformers See Better* (NeurIPS 2021):
+the tokens, their grid and everything after the embedding are unchanged, but
+a ViT trained from scratch on a small corpus (ours: a few thousand people)
+gets the locality prior of a CNN for about 10 % more compute.
 """
 
 from __future__ import annotations
 
+import math
+
 import torch
+from timm.layers import HybridEmbed
 from timm.models.vision_transformer import VisionTransformer
+from timm.models.vision_transformer_hybrid import ConvStem
 from torch import nn
+
+STEMS = ("patch", "conv")
+
+
+def conv_stem_embed(img_size, patch_size: int, in_chans: int, embed_dim: int, **kwargs) -> HybridEmbed:
+    """Patch embedding by ``log2(patch_size)`` stride-2 3x3 convolutions, widths doubling up to ``embed_dim``.
+
+    The last convolution has no norm or activation and outputs ``embed_dim``
+    channels, so it is the token projection (``HybridEmbed(proj=False)``).
+    """
+    depth = int(math.log2(patch_size))
+    if 2 ** depth != patch_size:
+        raise ValueError(f"a convolutional stem needs a power-of-two patch size, got {patch_size}")
+    channels = tuple(embed_dim // 2 ** (depth - 1 - i) for i in range(depth))
+    stem = ConvStem(in_chans=in_chans, depth=depth, channels=channels, stride=(2,) * depth)
+    kwargs.pop("bias", None)
+    return HybridEmbed(stem, img_size=img_size, patch_size=1, in_chans=in_chans, embed_dim=embed_dim, proj=False,
+                       **kwargs)
 
 
 class ViTBackbone(nn.Module):
@@ -30,8 +59,12 @@ class ViTBackbone(nn.Module):
         mlp_ratio: float = 4.0,
         intermediate_layer: int | None = None,
         drop_path_rate: float = 0.0,
+        stem: str = "patch",
     ) -> None:
         super().__init__()
+        if stem not in STEMS:
+            raise ValueError(f"unknown stem {stem!r}; choose one of {', '.join(STEMS)}")
+        extra = {"embed_layer": conv_stem_embed} if stem == "conv" else {}
         self.vit = VisionTransformer(
             img_size=img_size,
             patch_size=patch_size,
@@ -43,6 +76,7 @@ class ViTBackbone(nn.Module):
             global_pool="",
             num_classes=0,
             drop_path_rate=drop_path_rate,
+            **extra,
         )
         self.grid_size: tuple[int, int] = (img_size[0] // patch_size, img_size[1] // patch_size)
         self.embed_dim = embed_dim

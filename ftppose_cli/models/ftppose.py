@@ -35,6 +35,7 @@ class FTPPoseConfig:
     num_heads: int = 3
     img_size: tuple[int, int] = (256, 192)
     patch_size: int = 16
+    stem: str = "patch"  # "patch": ViT's 16x16 projection; "conv": stride-2 3x3 convolutions (see backbone)
     num_joints: int = NUM_JOINTS
     window: int = 3
     temporal_depth: int = 4
@@ -122,6 +123,7 @@ class FTPPose(nn.Module):
             depth=config.depth,
             num_heads=config.num_heads,
             intermediate_layer=config.intermediate_layer,
+            stem=config.stem,
         )
         self.temporal: bool = config.window > 1
         if self.temporal:
