@@ -131,7 +131,7 @@ def _frozen_modules(model: FTPPose, cfg: TrainConfig) -> list[torch.nn.Module]:
 
 
 def train(cfg: TrainConfig, console: Console | None = None) -> Path:
-    """Train (or resume) and return the path of the best exported checkpoint."""
+    """Train (or resume) and return the path of the best exported checkpoint (``last.*`` is the latest epoch's)."""
     rank, world = _distributed()
     console = console or Console()
     show = rank == 0
@@ -258,11 +258,14 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
                 metrics.update({f"{k}@eps0.5": v for k, v in validate(scored, val_loader, device, 0.5).items()})
             history.append(metrics)
             score = metrics.get("pck@0.1", 0.0) + metrics.get("pck@0.2", 0.0)
+            exported = {"trained_epsilons": list(cfg.epsilons) if cfg.window > 1 else [0.0],
+                        "training": {**asdict(cfg), "epoch": epoch, "val": metrics}}
+            # best.*: the best validation epoch; last.*: the latest epoch, for runs whose small
+            # validation set should not pick the epoch (the end of the schedule is the choice then).
+            save_checkpoint(scored, out / "last", half=True, metadata=exported)
             if score > best:
                 best = score
-                save_checkpoint(scored, out / "best", half=True, metadata={
-                    "trained_epsilons": list(cfg.epsilons) if cfg.window > 1 else [0.0],
-                    "training": {**asdict(cfg), "epoch": epoch, "val": metrics}})
+                save_checkpoint(scored, out / "best", half=True, metadata=exported)
             torch.save({"model": model.state_dict(), "ema": None if ema is None else ema.module.state_dict(),
                         "optimizer": optimizer.state_dict(),
                         "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(), "epoch": epoch,

@@ -70,6 +70,8 @@ def test_weight_average_is_exported_and_resumes_exactly(cache: Path, tmp_path: P
     exported = load_file(str(tmp_path / "one" / "best.safetensors"))
     averaged = torch.load(tmp_path / "one" / "last.pt", weights_only=False)["ema"]
     assert torch.equal(exported[key].float(), averaged[key].half().float())
+    latest = load_file(str(tmp_path / "straight" / "last.safetensors"))  # the last epoch, best or not
+    assert torch.equal(latest[key].float(), straight["ema"][key].half().float())
 
 
 @pytest.fixture(scope="module")
