@@ -23,7 +23,7 @@ def pose_of_one_person() -> None:
     with av.open(str(CLIP)) as container:
         frame = next(container.decode(video=0)).to_ndarray(format="bgr24")
     estimator = PoseEstimator(load_model(default_pose_weights()), epsilon=0.5)
-    box = np.array([[350, 250, 470, 560]], np.float32)  # x1, y1, x2, y2 of one walker
+    box = np.array([[680, 292, 730, 415]], np.float32)  # x1, y1, x2, y2 of the man in the blue jacket
     (xy, scores), = estimator.estimate_stills([frame], [box])
     for name, (x, y), score in zip(POSETRACK_JOINTS, xy[0], scores[0]):
         print(f"{name:>15}: ({x:6.1f}, {y:6.1f}) score {score:.2f}")
