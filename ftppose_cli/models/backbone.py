@@ -11,7 +11,8 @@ stride-2 3x3 convolutions (timm's ``ConvStem`` inside a ``HybridEmbed``), as in
 Xiao et al., *Early Convolutions Help Transformers See Better* (NeurIPS 2021):
 the tokens, their grid and everything after the embedding are unchanged, but
 a ViT trained from scratch on a small corpus (ours: a few thousand people)
-gets the locality prior of a CNN for about 10 % more compute.
+gets the locality prior of a CNN for about 10 % more backbone FLOPs (20 % more
+backbone time on a 2-core CPU, ``benchmarks/README.md``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from torch import nn
 STEMS = ("patch", "conv")
 
 
-def conv_stem_embed(img_size, patch_size: int, in_chans: int, embed_dim: int, **kwargs) -> HybridEmbed:
+def conv_stem_embed(img_size: int | tuple[int, int], patch_size: int, in_chans: int, embed_dim: int, **kwargs) -> HybridEmbed:
     """Patch embedding by ``log2(patch_size)`` stride-2 3x3 convolutions, widths doubling up to ``embed_dim``.
 
     The last convolution has no norm or activation and outputs ``embed_dim``
