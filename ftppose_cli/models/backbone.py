@@ -28,7 +28,8 @@ from torch import nn
 STEMS = ("patch", "conv")
 
 
-def conv_stem_embed(img_size: int | tuple[int, int], patch_size: int, in_chans: int, embed_dim: int, **kwargs) -> HybridEmbed:
+def conv_stem_embed(img_size: int | tuple[int, int], patch_size: int, in_chans: int, embed_dim: int,
+                    **kwargs) -> HybridEmbed:
     """Patch embedding by ``log2(patch_size)`` stride-2 3x3 convolutions, widths doubling up to ``embed_dim``.
 
     The last convolution has no norm or activation and outputs ``embed_dim``
