@@ -83,6 +83,7 @@ def train_command(
     seed: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 0,
 ) -> None:
     """Train FTP-Pose (resumes from OUT/last.pt when it exists)."""
+    from ftppose_cli.models.ftppose import config_for
     from ftppose_cli.training.trainer import TrainConfig, train
 
     console = Console(stderr=True)
@@ -101,6 +102,10 @@ def train_command(
                 raise FtpposeError(None, f"--input-size must look like 192x144, got {input_size!r}") from None
         if depth:
             overrides["depth"] = depth
+        try:  # size, stem, window and input size checked here, before a cache or model is touched
+            config_for(size, window=window, **overrides)
+        except ValueError as exc:
+            raise FtpposeError(None, f"model options: {exc}") from None
         config = TrainConfig(
             cache=str(cache), out_dir=str(out), size=size, window=window, epochs=epochs,
             samples_per_epoch=samples_per_epoch, batch_size=batch_size, lr=lr, warmup_steps=warmup_steps,

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from ftppose_cli.formats.joints import NUM_JOINTS
-from ftppose_cli.models.backbone import ViTBackbone
+from ftppose_cli.models.backbone import STEMS, ViTBackbone
 from ftppose_cli.models.fusion import CrossAttentionFusion
 from ftppose_cli.models.head import HeatmapHead
 from ftppose_cli.models.mgfe import HighResolutionBranch, TemporalBranch
@@ -50,6 +50,8 @@ class FTPPoseConfig:
     def __post_init__(self) -> None:
         if self.window < 1 or self.window % 2 == 0:
             raise ValueError(f"window must be odd and >= 1 (K = 2r + 1), got {self.window}")
+        if self.stem not in STEMS:
+            raise ValueError(f"unknown stem {self.stem!r}; choose one of {', '.join(STEMS)}")
         if any(s % self.patch_size for s in self.img_size):
             raise ValueError(f"input size {self.img_size} is not a multiple of patch {self.patch_size}")
 

@@ -37,3 +37,11 @@ def test_temporal_only_on_a_single_frame_model_is_one_line(tmp_path: Path) -> No
     result = CliRunner().invoke(app, ["train", "--cache", str(cache), "--out", str(tmp_path / "run"),
                                       "--window", "1", "--temporal-only"])
     assert result.exit_code == 1 and "--temporal-only" in result.output and "Traceback" not in result.output
+
+
+def test_unknown_size_or_stem_is_one_line(tmp_path: Path) -> None:
+    cache = synthetic_crop_cache(tmp_path / "cache")
+    for option, value, message in (("--size", "giant", "unknown model size"), ("--stem", "hybrid", "unknown stem")):
+        result = CliRunner().invoke(app, ["train", "--cache", str(cache), "--out", str(tmp_path / "run"),
+                                          option, value])
+        assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
