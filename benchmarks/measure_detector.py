@@ -3,6 +3,10 @@ against the teacher, and CPU latency per 640-pixel frame.
 
     python benchmarks/measure_detector.py [--weights weights/detector.safetensors]
         [--data ../shared/data] [--cache /work/cache/detector/frames512] [--threads 2]
+    python benchmarks/measure_detector.py --boxes teacher_boxes.json --conf 0.3   # saved boxes instead
+
+``--boxes`` scores detections saved by another detector (``benchmarks/teacher_boxes.py`` writes the
+teacher's) with exactly the same ground truth and matching, held-out only.
 
 Held-out ground truth (never trained on):
 - COCO (``heldout/mmpose_coco/test_coco.json``, 4 images): every person annotation is a GT box;
@@ -42,21 +46,22 @@ SWEEP = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6)
 
 def coco_heldout(root: Path):
     d = json.loads((root / "mmpose_coco" / "test_coco.json").read_text())
-    imgs, gts, kw = [], [], []
+    imgs, gts, kw, names = [], [], [], []
     for im in d["images"]:
         anns = [a for a in d["annotations"] if a["image_id"] == im["id"] and a.get("category_id", 1) == 1]
         boxes = np.asarray([[a["bbox"][0], a["bbox"][1], a["bbox"][0] + a["bbox"][2], a["bbox"][1] + a["bbox"][3]]
                             for a in anns], np.float32).reshape(-1, 4)
         ign = np.asarray([a.get("num_keypoints", 0) == 0 or a.get("iscrowd", 0) == 1 for a in anns], bool)
         imgs.append(cv2.imread(str(root / "mmpose_coco" / im["file_name"])))
+        names.append(f"mmpose_coco/{im['file_name']}")
         gts.append(boxes)
         kw.append({"gt_ignore": ign})
-    return imgs, gts, kw
+    return imgs, gts, kw, names
 
 
 def posetrack_heldout(root: Path, variant: str = "bbox"):
     base = root / "mmpose_posetrack18"
-    imgs, gts, kw = [], [], []
+    imgs, gts, kw, names = [], [], [], []
     for f in sorted(glob.glob(str(base / "annotations" / "val" / "*.json"))):
         d = json.loads(Path(f).read_text())
         for im in d["images"]:
@@ -88,9 +93,10 @@ def posetrack_heldout(root: Path, variant: str = "bbox"):
                     poly = np.round(np.stack([xs, ys], 1)).astype(np.int32)
                     cv2.fillPoly(mask, [poly], 1)
             imgs.append(img)
+            names.append(f"mmpose_posetrack18/{im['file_name']}")
             gts.append(np.asarray(boxes, np.float32).reshape(-1, 4))
             kw.append({"ignore_mask": mask.astype(bool)})
-    return imgs, gts, kw
+    return imgs, gts, kw, names
 
 
 def teacher_val(cache: Path, every: int = 5):
@@ -103,6 +109,24 @@ def teacher_val(cache: Path, every: int = 5):
         by_src.setdefault(r.source, []).append(r)
     picked = [r for src in sorted(by_src) for r in by_src[src][::every]]
     return [cv2.imread(str(cache / r.file)) for r in picked], [r.boxes for r in picked], None
+
+
+class SavedBoxes:
+    """Stands in for :class:`PersonDetector` in :func:`evaluate` with boxes saved by another detector.
+
+    ``evaluate`` hands over pixels, not names, so each image is recognised by its bytes."""
+
+    def __init__(self, path: str, images: list[np.ndarray], names: list[str], conf: float):
+        saved = json.loads(Path(path).read_text())
+        missing = sorted(set(names) - set(saved))
+        if missing:
+            raise SystemExit(f"{path}: no boxes for {len(missing)} held-out images, e.g. {missing[0]}")
+        self.conf = conf
+        self._boxes = {img.tobytes(): np.asarray(saved[n], np.float32).reshape(-1, 5) for img, n in zip(images, names)}
+
+    def predict_raw(self, images: list[np.ndarray], conf: float) -> list[tuple[np.ndarray, np.ndarray]]:
+        rows = [self._boxes[img.tobytes()] for img in images]
+        return [(r[r[:, 4] >= conf, :4], r[r[:, 4] >= conf, 4]) for r in rows]
 
 
 def report(name: str, det: PersonDetector, imgs, gts, kw) -> dict:
@@ -136,6 +160,8 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=100)
     ap.add_argument("--conf", type=float, default=None, help="override the stored threshold")
+    ap.add_argument("--boxes", default=None,
+                    help="score boxes saved in this JSON (benchmarks/teacher_boxes.py) instead of --weights")
     ap.add_argument("--json", default=None, help="also write the numbers here")
     args = ap.parse_args()
 
@@ -143,26 +169,36 @@ def main() -> int:
 
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(1)
-    det = PersonDetector.from_checkpoint(args.weights, conf=args.conf)
-    print(f"detector {args.weights}: input {det.input_size}, conf {det.conf}, torch threads {args.threads}, "
-          f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    out = {"weights": args.weights, "conf": det.conf}
     root = Path(args.data) / "heldout"
+    if args.boxes:
+        if not root.exists():
+            raise SystemExit(f"{root} not found: --boxes scores held-out images only")
+        c, p, pk = coco_heldout(root), posetrack_heldout(root, "bbox"), posetrack_heldout(root, "kp")
+        det = SavedBoxes(args.boxes, c[0] + p[0], c[3] + p[3], conf=0.3 if args.conf is None else args.conf)
+        print(f"saved boxes {args.boxes}, conf {det.conf}")
+    else:
+        det = PersonDetector.from_checkpoint(args.weights, conf=args.conf)
+        print(f"detector {args.weights}: input {det.input_size}, conf {det.conf}, torch threads {args.threads}, "
+              f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    out = {"weights": args.boxes or args.weights, "conf": det.conf}
     if root.exists():
-        c = coco_heldout(root)
-        p = posetrack_heldout(root, "bbox")
-        both = [a + b for a, b in zip(c[:2], p[:2])] + [c[2] + p[2]]
+        if not args.boxes:
+            c, p, pk = coco_heldout(root), posetrack_heldout(root, "bbox"), posetrack_heldout(root, "kp")
+        both = [a + b for a, b in zip(c[:3], p[:3])]
         out["heldout"] = report("heldout (COCO + PoseTrack18 bbox)", det, *both)
-        out["coco"] = report("  COCO 4 images", det, *c)
-        out["posetrack_bbox"] = report("  PoseTrack18 3 frames, bbox", det, *p)
-        pk = posetrack_heldout(root, "kp")
-        out["posetrack_kp115"] = report("  PoseTrack18 3 frames, kp-box x1.15", det, *pk)
-        both_kp = [a + b for a, b in zip(c[:2], pk[:2])] + [c[2] + pk[2]]
+        out["coco"] = report("  COCO 4 images", det, *c[:3])
+        out["posetrack_bbox"] = report("  PoseTrack18 3 frames, bbox", det, *p[:3])
+        out["posetrack_kp115"] = report("  PoseTrack18 3 frames, kp-box x1.15", det, *pk[:3])
+        both_kp = [a + b for a, b in zip(c[:3], pk[:3])]
         out["heldout_kp115"] = report("heldout (COCO + PoseTrack18 kp-box)", det, *both_kp)
         frame = c[0][0]
     else:
         print(f"{root} not found: skipping held-out accuracy")
         frame = None
+    if args.boxes:
+        if args.json:
+            Path(args.json).write_text(json.dumps(out, indent=1))
+        return 0
     cache = Path(args.cache)
     if (cache / "index.json").exists():
         out["teacher_val"] = report("val scenes vs teacher (every 5th)", det, *teacher_val(cache))
