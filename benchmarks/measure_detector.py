@@ -170,10 +170,11 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(1)
     root = Path(args.data) / "heldout"
-    if args.boxes:
-        if not root.exists():
-            raise SystemExit(f"{root} not found: --boxes scores held-out images only")
+    if args.boxes and not root.exists():
+        raise SystemExit(f"{root} not found: --boxes scores held-out images only")
+    if root.exists():
         c, p, pk = coco_heldout(root), posetrack_heldout(root, "bbox"), posetrack_heldout(root, "kp")
+    if args.boxes:
         det = SavedBoxes(args.boxes, c[0] + p[0], c[3] + p[3], conf=0.3 if args.conf is None else args.conf)
         print(f"saved boxes {args.boxes}, conf {det.conf}")
     else:
@@ -182,8 +183,6 @@ def main() -> int:
               f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     out = {"weights": args.boxes or args.weights, "conf": det.conf}
     if root.exists():
-        if not args.boxes:
-            c, p, pk = coco_heldout(root), posetrack_heldout(root, "bbox"), posetrack_heldout(root, "kp")
         both = [a + b for a, b in zip(c[:3], p[:3])]
         out["heldout"] = report("heldout (COCO + PoseTrack18 bbox)", det, *both)
         out["coco"] = report("  COCO 4 images", det, *c[:3])
