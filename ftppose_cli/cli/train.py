@@ -63,6 +63,9 @@ def train_command(
     scene_power: Annotated[float, typer.Option(help="Draw a scene with n people ~n**POWER times as often as a "
                                                "one-person scene (0 = every scene alike, 1 = every person "
                                                "alike).", rich_help_panel="Data")] = 0.5,
+    balance_facing: Annotated[bool, typer.Option("--balance-facing/--no-balance-facing",
+                                                 help="Draw people seen from behind as often as people facing "
+                                                 "the camera.", rich_help_panel="Data")] = False,
     background_paste: Annotated[float, typer.Option(help="Probability of pasting the person (a silhouette drawn "
                                                     "from the labels) onto another crop's background.",
                                                     rich_help_panel="Data")] = 0.0,
@@ -109,8 +112,8 @@ def train_command(
         config = TrainConfig(
             cache=str(cache), out_dir=str(out), size=size, window=window, epochs=epochs,
             samples_per_epoch=samples_per_epoch, batch_size=batch_size, lr=lr, warmup_steps=warmup_steps,
-            scene_power=scene_power, background_paste=background_paste, aspect_jitter=aspect_jitter,
-            neighbour_paste=neighbour_paste,
+            scene_power=scene_power, balance_facing=balance_facing, background_paste=background_paste,
+            aspect_jitter=aspect_jitter, neighbour_paste=neighbour_paste,
             ema_decay=ema_decay,
             epsilons=tuple(float(e) for e in epsilons.split(",")), init_from=str(init_from) if init_from else None,
             freeze_backbone=freeze_backbone, temporal_only=temporal_only, stop_after=stop_after,

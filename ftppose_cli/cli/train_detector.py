@@ -22,7 +22,7 @@ def train_detector_command(
                                            "(best val checkpoint).", rich_help_panel="Output")] = Path("runs/detector"),
     cache: Annotated[Optional[Path], typer.Option(help="Frame cache folder (default: OUT/frames).",
                                                   rich_help_panel="Data")] = None,
-    size: Annotated[str, typer.Option(help="Detector size: tiny, small.", rich_help_panel="Model")] = "small",
+    size: Annotated[str, typer.Option(help="Detector size: tiny, small, medium.", rich_help_panel="Model")] = "small",
     init_from: Annotated[Optional[Path], typer.Option(help="Start from these detector weights (e.g. "
                                                       "weights/detector.safetensors) instead of random ones.",
                                                       rich_help_panel="Model")] = None,
@@ -31,6 +31,13 @@ def train_detector_command(
     batch_size: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 16,
     train_size: Annotated[int, typer.Option(help="Square training crop side.", rich_help_panel="Schedule")] = 320,
     lr: Annotated[float, typer.Option(rich_help_panel="Schedule")] = 3e-3,
+    zoom: Annotated[tuple[float, float], typer.Option(help="Range of a frame's longer side, in training-crop "
+                                                      "sides (larger = bigger people).",
+                                                      rich_help_panel="Augmentation")] = (0.55, 1.6),
+    paste: Annotated[float, typer.Option(help="Probability of pasting 1-3 people of other training scenes onto a "
+                                         "sample (copy-paste).", rich_help_panel="Augmentation")] = 0.0,
+    paste_from: Annotated[Optional[Path], typer.Option(help="Pose crop cache (`ftppose train --cache`) the pasted "
+                                                       "people are cut from.", rich_help_panel="Augmentation")] = None,
     time_budget: Annotated[Optional[float], typer.Option(help="Stop after the epoch that would overrun this "
                                                          "many minutes.", rich_help_panel="Schedule")] = None,
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue from OUT/last.pt if present.",
@@ -46,6 +53,7 @@ def train_detector_command(
     cfg = DetectorTrainConfig(
         data=None if data is None else str(data), cache=str(cache or out / "frames"), out=str(out), size=size,
         epochs=epochs, samples_per_epoch=samples_per_epoch, batch_size=batch_size, train_size=train_size, lr=lr,
+        zoom=zoom, paste=paste, paste_from=None if paste_from is None else str(paste_from),
         threads=threads, workers=workers, seed=seed, init_from=None if init_from is None else str(init_from),
         time_budget_s=None if time_budget is None else time_budget * 60)
     try:

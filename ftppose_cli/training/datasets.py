@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ftppose_cli.formats.joints import flip_permutation
+from ftppose_cli.formats.joints import JOINT_INDEX, flip_permutation
 from ftppose_cli.pipeline.crops import box_to_center_scale, crop_affine, to_model_input, warp_crop
 from ftppose_cli.training.augment import (
     aspect_stretch, background_patch, body_mask, jitter_affine, neighbour_offset, occlude, paste_neighbour,
@@ -53,12 +53,39 @@ class CropCache:
         is_val = np.isin(self.scene, sorted(val_scenes))
         return np.flatnonzero(~is_val), np.flatnonzero(is_val)
 
-    def scene_weights(self, indices: np.ndarray, power: float = 0.5) -> np.ndarray:
-        """Per-sample weights so a scene with n people is drawn about n**power times as often as one with 1."""
+    def scene_weights(self, indices: np.ndarray, power: float = 0.5, balance_facing: bool = False) -> np.ndarray:
+        """Per-sample weights so a scene with n people is drawn about n**power times as often as one with 1.
+
+        ``balance_facing`` then gives people seen from behind as many draws as people facing the
+        camera (side views and people without both shoulders keep their share). The photos, drawn
+        most often per person, nearly all face the camera, so without it a model learns that people
+        face the camera, and calls the sides of people seen from behind the wrong way round.
+        """
         scenes = self.scene[indices]
         _, inverse, counts = np.unique(scenes, return_inverse=True, return_counts=True)
         w = counts[inverse].astype(np.float64) ** (power - 1.0)
-        return w / w.sum()
+        w = w / w.sum()
+        if balance_facing:
+            facing = self.facing(indices)
+            away, towards = facing < 0, facing > 0
+            if away.any() and towards.any():
+                both = w[away].sum() + w[towards].sum()
+                w[away] *= both / 2 / w[away].sum()
+                w[towards] *= both / 2 / w[towards].sum()
+        return w
+
+    def facing(self, indices: np.ndarray) -> np.ndarray:
+        """+1 facing the camera, -1 seen from behind, 0 side view or shoulders unlabelled.
+
+        An upright person faces the camera when their left shoulder is on the image's right;
+        a shoulder gap under 5 % of the box width is a side view.
+        """
+        left, right = JOINT_INDEX["left_shoulder"], JOINT_INDEX["right_shoulder"]
+        kp, vis = self.keypoints[indices], self.visibility[indices]
+        gap = kp[:, left, 0] - kp[:, right, 0]
+        labelled = (vis[:, left] >= VISIBLE) & (vis[:, right] >= VISIBLE)
+        margin = 0.05 * self.box_wh[indices, 0]
+        return np.where(labelled & (gap > margin), 1, np.where(labelled & (gap < -margin), -1, 0))
 
 
 def _then(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:

@@ -25,6 +25,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ftppose_cli.training.augment import body_mask
+
 CACHE_VERSION = 1
 PAD_VALUE = 114
 
@@ -185,9 +187,12 @@ def _place(img: np.ndarray, boxes: np.ndarray, out_w: int, out_h: int, scale: fl
     x0, y0 = max(0, ox), max(0, oy)
     x1, y1 = min(out_w, ox + nw), min(out_h, oy + nh)
     canvas[y0:y1, x0:x1] = img[y0 - oy:y1 - oy, x0 - ox:x1 - ox]
-    if len(boxes) == 0:
-        return canvas, boxes.reshape(0, 4), boxes.reshape(0, 4)
-    b = boxes + np.asarray([ox, oy, ox, oy], np.float32)
+    return (canvas, *_clip_boxes(boxes + np.asarray([ox, oy, ox, oy], np.float32), x0, y0, x1, y1))
+
+
+def _clip_boxes(b: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> tuple[np.ndarray, np.ndarray]:
+    """Clip boxes to the visible area: those keeping >= 45 % of their area are kept, the rest ignored."""
+    b = np.asarray(b, np.float32).reshape(-1, 4)
     area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
     c = b.copy()
     c[:, [0, 2]] = c[:, [0, 2]].clip(x0, x1)
@@ -196,7 +201,67 @@ def _place(img: np.ndarray, boxes: np.ndarray, out_w: int, out_h: int, scale: fl
     frac = cw * ch / np.maximum(area, 1e-6)
     keep = (frac >= 0.45) & (cw >= 3) & (ch >= 6)
     ignore = ~keep & (cw >= 2) & (ch >= 2)
-    return canvas, c[keep], c[ignore]
+    return c[keep], c[ignore]
+
+
+class PersonCutouts:
+    """People cut out of the pose crop cache, for copy-paste augmentation (Ghiasi et al., 2021).
+
+    The corpus has few scenes, so the detector sees the same people against the same backgrounds;
+    pasting people from other scenes, at other sizes and places, breaks that link as pasting onto
+    other backgrounds did for the pose model. There are no segmentation masks: the silhouette is
+    the one drawn from the skeleton (:func:`~ftppose_cli.training.augment.body_mask`), and the
+    box is the teacher's box of that person, so pasted and real people share one box convention.
+    People of ``exclude_scenes`` (the detector's validation scenes) are never used.
+    """
+
+    def __init__(self, crop_cache: str | Path, exclude_scenes: set[str], min_joints: int = 8) -> None:
+        root = Path(crop_cache)
+        meta = np.load(root / "meta.npz")
+        info = json.loads((root / "info.json").read_text())
+        self.crops = np.load(root / "crops.npy", mmap_mode="r")
+        self.radius = int(info["radius"])
+        self.side = int(info["side"])
+        self.keypoints = meta["keypoints"]
+        self.visible = meta["visibility"] >= 0.5
+        self.box_wh = meta["box_wh"]
+        by_scene: dict[str, list[int]] = {}
+        for i, scene in enumerate(meta["scene"]):
+            if str(scene) not in exclude_scenes and self.visible[i].sum() >= min_joints:
+                by_scene.setdefault(str(scene), []).append(i)
+        if not by_scene:
+            raise ValueError(f"{root}: no people to paste outside the excluded scenes")
+        self.by_scene = [by_scene[s] for s in sorted(by_scene)]
+
+    def paste(self, canvas: np.ndarray, rng: random.Random) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Paste one person onto ``canvas`` (in place) at a random size and place.
+
+        Returns ``(canvas, kept boxes, ignore boxes)`` for the pasted person (0 or 1 of each).
+        """
+        i = rng.choice(rng.choice(self.by_scene))
+        crop = np.asarray(self.crops[i, self.radius])
+        mask = body_mask(self.keypoints[i], self.visible[i].astype(np.float32), crop.shape[:2])
+        bw, bh = (float(v) for v in self.box_wh[i])
+        out_h, out_w = canvas.shape[:2]
+        # person height 10-90 % of the canvas, log-uniform (small people are as common as large ones)
+        scale = math.exp(rng.uniform(math.log(0.1), math.log(0.9))) * out_h / max(bh, 1.0)
+        size = max(2, round(self.side * scale))
+        crop = cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        mask = cv2.resize(mask, (size, size), interpolation=cv2.INTER_LINEAR)
+        if rng.random() < 0.5:
+            crop, mask = crop[:, ::-1], mask[:, ::-1]
+        cx, cy = rng.uniform(0, out_w), rng.uniform(0, out_h)  # where the box centre lands
+        ox, oy = round(cx - size / 2), round(cy - size / 2)     # canvas position of the crop's corner
+        x0, y0 = max(0, ox), max(0, oy)
+        x1, y1 = min(out_w, ox + size), min(out_h, oy + size)
+        if x1 <= x0 or y1 <= y0:
+            return canvas, np.zeros((0, 4), np.float32), np.zeros((0, 4), np.float32)
+        alpha = mask[y0 - oy:y1 - oy, x0 - ox:x1 - ox, None]
+        region = canvas[y0:y1, x0:x1].astype(np.float32)
+        canvas[y0:y1, x0:x1] = np.rint(region * (1 - alpha) + crop[y0 - oy:y1 - oy, x0 - ox:x1 - ox] * alpha)
+        half_w, half_h = bw * scale / 2, bh * scale / 2
+        box = [ox + size / 2 - half_w, oy + size / 2 - half_h, ox + size / 2 + half_w, oy + size / 2 + half_h]
+        return (canvas, *_clip_boxes(box, 0, 0, out_w, out_h))
 
 
 class DetectorTrainSet:
@@ -207,8 +272,13 @@ class DetectorTrainSet:
     """
 
     def __init__(self, cache: str | Path, records: list[FrameRecord], size: int = 320,
-                 samples_per_epoch: int = 4000, mosaic: float = 0.3, seed: int = 0) -> None:
+                 samples_per_epoch: int = 4000, mosaic: float = 0.3, seed: int = 0,
+                 zoom: tuple[float, float] = (0.55, 1.6), cutouts: PersonCutouts | None = None,
+                 paste: float = 0.0) -> None:
         self.cache = Path(cache)
+        self.zoom = zoom
+        self.cutouts = cutouts
+        self.paste = paste  # probability of pasting 1-3 people from other scenes onto a sample
         self.records = records
         self.size = size
         self.samples = samples_per_epoch
@@ -234,11 +304,11 @@ class DetectorTrainSet:
         return img, rec.boxes.copy()
 
     def _single(self, rng: random.Random, out_w: int, out_h: int):
-        """One frame, flipped at random, scaled so its longer side is 0.55-1.6x the canvas side,
-        placed at a random offset (crop or pad)."""
+        """One frame, flipped at random, scaled so its longer side is ``zoom`` (by default 0.55-1.6)
+        times the canvas side, placed at a random offset (crop or pad)."""
         img, boxes = self._load(self._pick(rng))
         h, w = img.shape[:2]
-        scale = max(out_w, out_h) / max(w, h) * rng.uniform(0.55, 1.6)
+        scale = max(out_w, out_h) / max(w, h) * rng.uniform(*self.zoom)
         if rng.random() < 0.5:
             img = img[:, ::-1].copy()
             if len(boxes):
@@ -263,6 +333,13 @@ class DetectorTrainSet:
             img, boxes, ignore = canvas, np.concatenate(all_b), np.concatenate(all_i)
         else:
             img, boxes, ignore = self._single(rng, s, s)
+        if self.cutouts is not None and rng.random() < self.paste:
+            all_b, all_i = [boxes], [ignore]
+            for _ in range(rng.randint(1, 3)):
+                img, b, ig = self.cutouts.paste(img, rng)
+                all_b.append(b)
+                all_i.append(ig)
+            boxes, ignore = np.concatenate(all_b), np.concatenate(all_i)
         img = _colour_jitter(img, rng)
         return img, boxes.astype(np.float32), ignore.astype(np.float32)
 

@@ -43,6 +43,9 @@ class DetectorTrainConfig:
     ema_decay: float = 0.998
     box_weight: float = 5.0
     mosaic: float = 0.3
+    zoom: tuple[float, float] = (0.55, 1.6)  # a frame's longer side, in training-crop sides
+    paste: float = 0.0          # probability of pasting 1-3 people of other scenes onto a sample
+    paste_from: str | None = None  # pose crop cache the pasted people come from (needed when paste > 0)
     val_max_frames: int = 400
     threads: int = 1
     workers: int = 0
@@ -250,8 +253,14 @@ def train_detector(cfg: DetectorTrainConfig, resume: bool = True, log=print, pro
         state = ck["state"]
         log(f"resumed from {last} at epoch {state['epoch']} (best val F1 {state['best_f1']:.3f})")
 
+    cutouts = None
+    if cfg.paste > 0:
+        if not cfg.paste_from:
+            raise FileNotFoundError("pasting people needs a pose crop cache to cut them from (--paste-from)")
+        cutouts = dd.PersonCutouts(cfg.paste_from, exclude_scenes={r.scene for r in val_recs})
     base = dd.DetectorTrainSet(cache, train_recs, size=cfg.train_size, samples_per_epoch=cfg.samples_per_epoch,
-                               mosaic=cfg.mosaic, seed=cfg.seed)
+                               mosaic=cfg.mosaic, seed=cfg.seed, zoom=tuple(cfg.zoom), cutouts=cutouts,
+                               paste=cfg.paste)
     ds = dd.DetectorTorchDataset(base, model.config.stride)
     val_imgs, val_gts = _val_subset(cache, val_recs, cfg.val_max_frames)
     log(f"val subset: {len(val_imgs)} frames, {sum(len(g) for g in val_gts)} teacher boxes")

@@ -116,6 +116,25 @@ def test_scene_weights_balance_scenes(tmp_path: Path) -> None:
         assert w[:20].sum() / w[20:].sum() == pytest.approx((20 / 4) ** power)
 
 
+def test_balance_facing_draws_people_seen_from_behind_as_often_as_the_others(tmp_path: Path) -> None:
+    from crop_factory import synthetic_crop_cache
+
+    cache = CropCache(synthetic_crop_cache(tmp_path / "c", count=24))
+    left, right = JOINT_INDEX["left_shoulder"], JOINT_INDEX["right_shoulder"]
+    cache.keypoints[:, left, 0], cache.keypoints[:, right, 0] = 60.0, 30.0  # facing the camera
+    cache.keypoints[:4, left, 0], cache.keypoints[:4, right, 0] = 30.0, 60.0  # seen from behind
+    cache.keypoints[4:6, left, 0] = cache.keypoints[4:6, right, 0] = 45.0  # side views
+    cache.visibility[6, left] = 0.0  # one shoulder unlabelled: neither way
+    everything = np.arange(24)
+    facing = cache.facing(everything)
+    assert list(facing[:8]) == [-1] * 4 + [0] * 3 + [1]
+    plain = cache.scene_weights(everything, 0.5)
+    balanced = cache.scene_weights(everything, 0.5, balance_facing=True)
+    assert balanced.sum() == pytest.approx(1.0)
+    assert balanced[facing < 0].sum() == pytest.approx(balanced[facing > 0].sum())
+    np.testing.assert_allclose(balanced[facing == 0], plain[facing == 0])  # the rest keep their share
+
+
 @pytest.mark.parametrize("option", ["background_paste", "neighbour_paste"])
 def test_pastes_change_pixels_not_labels(tmp_path: Path, option: str) -> None:
     from crop_factory import synthetic_crop_cache

@@ -73,3 +73,15 @@ def test_init_from_another_size_is_a_checkpoint_error(frame_cache: Path, tmp_pat
     with pytest.raises(CheckpointError, match="do not fit"):
         train_detector(_config(frame_cache, tmp_path / "run", init_from=str(path)), progress=False,
                        log=lambda *_: None)
+
+
+def test_pasting_people_needs_a_crop_cache_and_trains_with_one(frame_cache: Path, tmp_path: Path) -> None:
+    from crop_factory import synthetic_crop_cache
+
+    with pytest.raises(FileNotFoundError, match="--paste-from"):
+        train_detector(_config(frame_cache, tmp_path / "none", paste=0.5), progress=False, log=lambda *_: None)
+    crops = synthetic_crop_cache(tmp_path / "crops")
+    state = train_detector(_config(frame_cache, tmp_path / "run", epochs=1, paste=1.0, paste_from=str(crops)),
+                           progress=False, log=lambda *_: None)
+    assert state["epoch"] == 1
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["paste_from"] == str(crops)
