@@ -164,3 +164,42 @@ def paste_neighbour(frames: np.ndarray, person_mask: np.ndarray, neighbour: np.n
     alpha = neighbour_mask if in_front else neighbour_mask * (1.0 - person_mask)
     alpha = alpha[None, :, :, None]
     return np.rint(frames * (1.0 - alpha) + neighbour[None].astype(np.float32) * alpha).astype(np.uint8)
+
+
+def cover_face(frames: np.ndarray, joints: np.ndarray, visible: np.ndarray,
+               rng: np.random.Generator) -> np.ndarray:
+    """Paint the head of every frame over with the colour of the crown, as a head seen from behind looks.
+
+    Used with the left and right labels swapped, this turns a person facing the camera into the
+    2-D geometry of one seen from behind (their left side on the image's left) with no face to see:
+    the corpus's people seen from behind are few scenes, so without it a model learns the scene,
+    not the cue, and calls every held-out back view facing the camera. The painted ellipse follows
+    the head axis (crown to chin); its colour is a dark hair colour, or (30 %) the median of the
+    pixels just below the crown. Frames are BGR.
+    """
+    top, bottom = joints[JOINT_INDEX["head_top"]], joints[JOINT_INDEX["head_bottom"]]
+    if not all(visible[JOINT_INDEX[n]] > 0 for n in ("head_top", "head_bottom", "nose")):
+        return frames
+    length = float(np.linalg.norm(bottom - top))
+    if length < 4:
+        return frames
+    _, h, w, _ = frames.shape
+    centre = (top + bottom) / 2.0
+    angle = float(np.degrees(np.arctan2(bottom[1] - top[1], bottom[0] - top[0])))
+    axes = (max(2, int(round(0.48 * length))), max(2, int(round(0.4 * length * rng.uniform(0.9, 1.1)))))
+    mask = np.zeros((h, w), np.float32)
+    cv2.ellipse(mask, tuple(np.round(centre).astype(int)), axes, angle, 0, 360, 1.0, -1)
+    if mask.max() == 0:
+        return frames
+    mask = np.clip(cv2.GaussianBlur(mask, (0, 0), max(1.0, 0.06 * length)), 0.0, 1.0)[None, :, :, None]
+    crown = top + 0.15 * (bottom - top)
+    x, y = np.clip(np.round(crown).astype(int), 0, [w - 1, h - 1])
+    r = max(1, int(0.06 * length))
+    sample = frames[:, max(0, y - r):y + r + 1, max(0, x - r):x + r + 1].reshape(-1, 3)
+    if rng.random() < 0.3:
+        colour = np.median(sample, axis=0).astype(np.float32) * rng.uniform(0.7, 1.0)
+    else:  # most hair is dark: black to brown (BGR, red strongest)
+        colour = rng.uniform(15.0, 90.0) * np.array([0.75, 0.88, 1.0], np.float32)
+    texture = cv2.GaussianBlur(rng.normal(0.0, 14.0, size=(h, w)).astype(np.float32), (0, 0), 1.0)
+    paint = np.clip(colour[None, None, :] + texture[:, :, None], 0, 255)
+    return np.rint(frames * (1.0 - mask) + paint[None] * mask).astype(np.uint8)

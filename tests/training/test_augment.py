@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ftppose_cli.training.augment import (
-    aspect_stretch, background_patch, body_mask, neighbour_offset, occlude, paste_neighbour, paste_on_background,
-    photometric, random_geometry,
+    aspect_stretch, background_patch, body_mask, cover_face, neighbour_offset, occlude, paste_neighbour,
+    paste_on_background, photometric, random_geometry,
 )
 
 
@@ -96,3 +96,16 @@ def test_neighbour_stands_behind_or_in_front_of_the_person() -> None:
     offset = neighbour_offset(np.random.default_rng(0), size)
     shift = offset @ np.array([size[1] / 2, size[0] / 2, 1.0]) - np.array([size[1] / 2, size[0] / 2])
     assert 0.3 * size[1] <= abs(shift[0]) <= 0.6 * size[1] and abs(shift[1]) <= 0.25 * size[0]
+
+
+def test_cover_face_paints_the_head_and_nothing_else() -> None:
+    joints, visible = _standing_person()
+    frames = np.full((3, 128, 96, 3), 200, np.uint8)
+    out = cover_face(frames, joints, visible, np.random.default_rng(1))
+    head = (14, 48)  # y, x between the crown (y 8) and the chin (y 30)
+    assert (np.abs(out[:, head[0], head[1]].astype(int) - 200) > 20).all()
+    assert (out == out[0]).all()  # the same head on every frame of the window
+    assert (out[:, 60:, :] == 200).all()  # below the head, untouched
+    no_head = visible.copy()
+    no_head[2] = 0  # head_top unlabelled: nothing to paint over
+    assert (cover_face(frames, joints, no_head, np.random.default_rng(1)) == frames).all()

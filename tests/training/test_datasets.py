@@ -173,3 +173,23 @@ def test_pasted_and_occluding_pixels_come_from_the_same_split(tmp_path: Path) ->
     dataset = PoseWindowDataset(cache, train_people, 1, (64, 48), (16, 12), train=True)
     rng = np.random.default_rng(0)
     assert {dataset._donor(rng) for _ in range(200)} == set(train_people.tolist())
+
+
+def test_synthetic_back_view_swaps_the_sides_of_people_facing_the_camera_only(tmp_path: Path) -> None:
+    """A front view with its head painted over and its sides swapped has a back view's 2-D geometry."""
+    from crop_factory import synthetic_crop_cache
+
+    from ftppose_cli.formats.joints import flip_permutation
+
+    cache = CropCache(synthetic_crop_cache(tmp_path / "c", count=4))
+    left, right = JOINT_INDEX["left_shoulder"], JOINT_INDEX["right_shoulder"]
+    cache.keypoints[:, left, 0], cache.keypoints[:, right, 0] = 60.0, 30.0  # facing the camera
+    cache.keypoints[2:, left, 0], cache.keypoints[2:, right, 0] = 30.0, 60.0  # seen from behind
+    cache.visibility[:, [left, right]] = 1.0
+    plain = PoseWindowDataset(cache, np.arange(4), 1, (64, 48), (16, 12), train=True, seed=5)
+    backs = PoseWindowDataset(cache, np.arange(4), 1, (64, 48), (16, 12), train=True, seed=5, synthetic_back=1.0)
+    for i in range(4):
+        a, b = plain[i], backs[i]
+        expected = a["joints"][flip_permutation()] if i < 2 else a["joints"]
+        assert torch.equal(b["joints"], expected)
+        assert torch.equal(b["target"], a["target"][flip_permutation()] if i < 2 else a["target"])
