@@ -168,7 +168,7 @@ def paste_neighbour(frames: np.ndarray, person_mask: np.ndarray, neighbour: np.n
 
 def cover_face(frames: np.ndarray, joints: np.ndarray, visible: np.ndarray,
                rng: np.random.Generator) -> np.ndarray:
-    """Paint the head of every frame over with the colour of the crown, as a head seen from behind looks.
+    """Paint the head of every frame over with a hair colour, as a head seen from behind looks.
 
     Used with the left and right labels swapped, this turns a person facing the camera into the
     2-D geometry of one seen from behind (their left side on the image's left) with no face to see:
@@ -192,11 +192,11 @@ def cover_face(frames: np.ndarray, joints: np.ndarray, visible: np.ndarray,
     if mask.max() == 0:
         return frames
     mask = np.clip(cv2.GaussianBlur(mask, (0, 0), max(1.0, 0.06 * length)), 0.0, 1.0)[None, :, :, None]
-    crown = top + 0.15 * (bottom - top)
-    x, y = np.clip(np.round(crown).astype(int), 0, [w - 1, h - 1])
-    r = max(1, int(0.06 * length))
-    sample = frames[:, max(0, y - r):y + r + 1, max(0, x - r):x + r + 1].reshape(-1, 3)
     if rng.random() < 0.3:
+        crown = top + 0.15 * (bottom - top)
+        x, y = np.clip(np.round(crown).astype(int), 0, [w - 1, h - 1])
+        r = max(1, int(0.06 * length))
+        sample = frames[:, max(0, y - r):y + r + 1, max(0, x - r):x + r + 1].reshape(-1, 3)
         colour = np.median(sample, axis=0).astype(np.float32) * rng.uniform(0.7, 1.0)
     else:  # most hair is dark: black to brown (BGR, red strongest)
         colour = rng.uniform(15.0, 90.0) * np.array([0.75, 0.88, 1.0], np.float32)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from ftppose_cli.formats.joints import JOINT_INDEX
+from ftppose_cli.formats.joints import JOINT_INDEX, flip_permutation
 from ftppose_cli.training import datasets
 from ftppose_cli.training.datasets import CropCache, PoseWindowDataset
 
@@ -178,8 +178,6 @@ def test_pasted_and_occluding_pixels_come_from_the_same_split(tmp_path: Path) ->
 def test_synthetic_back_view_swaps_the_sides_of_people_facing_the_camera_only(tmp_path: Path) -> None:
     """A front view with its head painted over and its sides swapped has a back view's 2-D geometry."""
     from crop_factory import synthetic_crop_cache
-
-    from ftppose_cli.formats.joints import flip_permutation
 
     cache = CropCache(synthetic_crop_cache(tmp_path / "c", count=4))
     left, right = JOINT_INDEX["left_shoulder"], JOINT_INDEX["right_shoulder"]
