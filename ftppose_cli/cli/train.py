@@ -69,6 +69,9 @@ def train_command(
     synthetic_back: Annotated[float, typer.Option(help="Probability of turning a person facing the camera into a "
                                                   "back view: head painted over, left and right labels swapped.",
                                                   rich_help_panel="Data")] = 0.0,
+    face_blur: Annotated[float, typer.Option(help="Probability of blurring the face of a person facing the camera "
+                                             "(labels kept), so a privacy-blurred face is not read as a back "
+                                             "view.", rich_help_panel="Data")] = 0.0,
     background_paste: Annotated[float, typer.Option(help="Probability of pasting the person (a silhouette drawn "
                                                     "from the labels) onto another crop's background.",
                                                     rich_help_panel="Data")] = 0.0,
@@ -117,7 +120,7 @@ def train_command(
             samples_per_epoch=samples_per_epoch, batch_size=batch_size, lr=lr, warmup_steps=warmup_steps,
             scene_power=scene_power, balance_facing=balance_facing, background_paste=background_paste,
             aspect_jitter=aspect_jitter, neighbour_paste=neighbour_paste, synthetic_back=synthetic_back,
-            ema_decay=ema_decay,
+            face_blur=face_blur, ema_decay=ema_decay,
             epsilons=tuple(float(e) for e in epsilons.split(",")), init_from=str(init_from) if init_from else None,
             freeze_backbone=freeze_backbone, temporal_only=temporal_only, stop_after=stop_after,
             model_overrides=overrides,

@@ -166,6 +166,29 @@ def paste_neighbour(frames: np.ndarray, person_mask: np.ndarray, neighbour: np.n
     return np.rint(frames * (1.0 - alpha) + neighbour[None].astype(np.float32) * alpha).astype(np.uint8)
 
 
+def _head_ellipse(joints: np.ndarray, visible: np.ndarray, shape: tuple[int, int], along: float, across: float,
+                  centre_at: float, rng: np.random.Generator) -> tuple[np.ndarray, float] | None:
+    """A soft ``(h, w)`` ellipse on the head axis (crown to chin) and the axis length; None without a head.
+
+    ``along`` and ``across`` are the semi-axes as fractions of the axis length, ``centre_at``
+    places the centre from the crown (0) to the chin (1). The across axis varies by +-10 %.
+    """
+    top, bottom = joints[JOINT_INDEX["head_top"]], joints[JOINT_INDEX["head_bottom"]]
+    if not all(visible[JOINT_INDEX[n]] > 0 for n in ("head_top", "head_bottom", "nose")):
+        return None
+    length = float(np.linalg.norm(bottom - top))
+    if length < 4:
+        return None
+    centre = top + centre_at * (bottom - top)
+    angle = float(np.degrees(np.arctan2(bottom[1] - top[1], bottom[0] - top[0])))
+    axes = (max(2, int(round(along * length))), max(2, int(round(across * length * rng.uniform(0.9, 1.1)))))
+    mask = np.zeros(shape, np.float32)
+    cv2.ellipse(mask, tuple(np.round(centre).astype(int)), axes, angle, 0, 360, 1.0, -1)
+    if mask.max() == 0:
+        return None
+    return np.clip(cv2.GaussianBlur(mask, (0, 0), max(1.0, 0.06 * length)), 0.0, 1.0), length
+
+
 def cover_face(frames: np.ndarray, joints: np.ndarray, visible: np.ndarray,
                rng: np.random.Generator) -> np.ndarray:
     """Paint the head of every frame over with a hair colour, as a head seen from behind looks.
@@ -177,22 +200,13 @@ def cover_face(frames: np.ndarray, joints: np.ndarray, visible: np.ndarray,
     the head axis (crown to chin); its colour is a dark hair colour, or (30 %) the median of the
     pixels just below the crown. Frames are BGR.
     """
-    top, bottom = joints[JOINT_INDEX["head_top"]], joints[JOINT_INDEX["head_bottom"]]
-    if not all(visible[JOINT_INDEX[n]] > 0 for n in ("head_top", "head_bottom", "nose")):
-        return frames
-    length = float(np.linalg.norm(bottom - top))
-    if length < 4:
-        return frames
     _, h, w, _ = frames.shape
-    centre = (top + bottom) / 2.0
-    angle = float(np.degrees(np.arctan2(bottom[1] - top[1], bottom[0] - top[0])))
-    axes = (max(2, int(round(0.48 * length))), max(2, int(round(0.4 * length * rng.uniform(0.9, 1.1)))))
-    mask = np.zeros((h, w), np.float32)
-    cv2.ellipse(mask, tuple(np.round(centre).astype(int)), axes, angle, 0, 360, 1.0, -1)
-    if mask.max() == 0:
+    head = _head_ellipse(joints, visible, (h, w), 0.48, 0.4, 0.5, rng)
+    if head is None:
         return frames
-    mask = np.clip(cv2.GaussianBlur(mask, (0, 0), max(1.0, 0.06 * length)), 0.0, 1.0)[None, :, :, None]
+    mask, length = head[0][None, :, :, None], head[1]
     if rng.random() < 0.3:
+        top, bottom = joints[JOINT_INDEX["head_top"]], joints[JOINT_INDEX["head_bottom"]]
         crown = top + 0.15 * (bottom - top)
         x, y = np.clip(np.round(crown).astype(int), 0, [w - 1, h - 1])
         r = max(1, int(0.06 * length))
@@ -203,3 +217,21 @@ def cover_face(frames: np.ndarray, joints: np.ndarray, visible: np.ndarray,
     texture = cv2.GaussianBlur(rng.normal(0.0, 14.0, size=(h, w)).astype(np.float32), (0, 0), 1.0)
     paint = np.clip(colour[None, None, :] + texture[:, :, None], 0, 255)
     return np.rint(frames * (1.0 - mask) + paint[None] * mask).astype(np.uint8)
+
+
+def blur_face(frames: np.ndarray, joints: np.ndarray, visible: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Blur the face of every frame, as privacy-blurred footage shows it; the labels stay as they are.
+
+    The counterweight to :func:`cover_face`: without it a model that learnt "no facial features
+    means a back view" calls people with blurred faces (whole public video sets blur them) seen
+    from behind, with every left and right joint swapped. The blurred ellipse covers the face, the
+    lower part of the head axis; the blur is strong enough to remove eyes, nose and mouth.
+    """
+    _, h, w, _ = frames.shape
+    face = _head_ellipse(joints, visible, (h, w), 0.32, 0.3, 0.6, rng)
+    if face is None:
+        return frames
+    mask, length = face[0][None, :, :, None], face[1]
+    sigma = 0.12 * length * rng.uniform(0.8, 1.5)
+    blurred = np.stack([cv2.GaussianBlur(f, (0, 0), sigma) for f in frames]).astype(np.float32)
+    return np.rint(frames * (1.0 - mask) + blurred * mask).astype(np.uint8)

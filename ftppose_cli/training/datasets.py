@@ -17,8 +17,8 @@ from torch.utils.data import Dataset
 from ftppose_cli.formats.joints import JOINT_INDEX, flip_permutation
 from ftppose_cli.pipeline.crops import box_to_center_scale, crop_affine, to_model_input, warp_crop
 from ftppose_cli.training.augment import (
-    aspect_stretch, background_patch, body_mask, cover_face, jitter_affine, neighbour_offset, occlude, paste_neighbour,
-    paste_on_background, photometric, random_geometry,
+    aspect_stretch, background_patch, blur_face, body_mask, cover_face, jitter_affine, neighbour_offset, occlude,
+    paste_neighbour, paste_on_background, photometric, random_geometry,
 )
 from ftppose_cli.training.targets import gaussian_heatmaps
 from ftppose_cli.training.teacher_labels import TEACHER_VAL_SCENES
@@ -109,6 +109,7 @@ class PoseWindowDataset(Dataset):
         aspect_jitter: float = 0.0,
         neighbour_paste: float = 0.0,
         synthetic_back: float = 0.0,
+        face_blur: float = 0.0,
     ) -> None:
         self.cache = cache
         self.indices = np.asarray(indices)
@@ -121,6 +122,7 @@ class PoseWindowDataset(Dataset):
         self.aspect_jitter = aspect_jitter  # std of the log vertical stretch of the crop
         self.neighbour_paste = neighbour_paste  # probability of pasting another person beside this one
         self.synthetic_back = synthetic_back  # probability of turning a person facing the camera into a back view
+        self.face_blur = face_blur  # probability of blurring the face of a person still facing the camera
         self.epoch = 0
         self.draws: np.ndarray | None = None
         self.flip_perm = flip_permutation()
@@ -208,11 +210,14 @@ class PoseWindowDataset(Dataset):
         if flip:
             joints = joints[self.flip_perm]
             weights = weights[self.flip_perm]
-        if (self.train and self.synthetic_back > 0 and rng.random() < self.synthetic_back
-                and cache.facing(np.array([index]))[0] > 0):
+        facing = cache.facing(np.array([index]))[0] if self.synthetic_back > 0 or self.face_blur > 0 else 0
+        if self.train and self.synthetic_back > 0 and rng.random() < self.synthetic_back and facing > 0:
             # No face and the sides swapped: the 2-D geometry of the same pose seen from behind.
             crops = cover_face(crops, joints, weights, rng)
             joints, weights = joints[self.flip_perm], weights[self.flip_perm]
+            facing = -1
+        if self.train and facing > 0 and self.face_blur > 0 and rng.random() < self.face_blur:
+            crops = blur_face(crops, joints, weights, rng)
         if self.train and self.background_paste > 0 and rng.random() < self.background_paste:
             donor = self._key_frame(self._donor(rng))
             crops = paste_on_background(crops, body_mask(joints, weights, self.input_size),

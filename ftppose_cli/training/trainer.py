@@ -60,6 +60,7 @@ class TrainConfig:
     scene_power: float = 0.5  # a scene with n people is drawn ~n**scene_power times as often as a 1-person scene
     balance_facing: bool = False  # as many draws of people seen from behind as of people facing the camera
     synthetic_back: float = 0.0  # probability of a facing person becoming a back view (no face, sides swapped)
+    face_blur: float = 0.0  # probability of blurring the face of a person facing the camera (labels kept)
     init_from: str | None = None
     freeze_backbone: bool = False  # temporal stage: train MGFE, fusion and head on a fixed backbone
     temporal_only: bool = False  # temporal stage: also fix the head's spatial layers; train MGFE, fusion, entry
@@ -167,7 +168,7 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
 
     train_set = PoseWindowDataset(cache, train_idx, cfg.window, model_cfg.img_size, model_cfg.heatmap_size, True,
                                   cfg.seed, cfg.background_paste, cfg.aspect_jitter, cfg.neighbour_paste,
-                                  cfg.synthetic_back)
+                                  cfg.synthetic_back, cfg.face_blur)
     val_set = PoseWindowDataset(cache, val_idx, cfg.window, model_cfg.img_size, model_cfg.heatmap_size, False, cfg.seed)
     weights = cache.scene_weights(train_idx, cfg.scene_power, cfg.balance_facing)
     val_loader = DataLoader(val_set, batch_size=cfg.batch_size, num_workers=cfg.num_workers)

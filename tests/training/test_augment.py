@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ftppose_cli.formats.joints import JOINT_INDEX
 from ftppose_cli.training.augment import (
-    aspect_stretch, background_patch, body_mask, cover_face, neighbour_offset, occlude, paste_neighbour,
+    aspect_stretch, background_patch, blur_face, body_mask, cover_face, neighbour_offset, occlude, paste_neighbour,
     paste_on_background, photometric, random_geometry,
 )
 
@@ -109,3 +110,17 @@ def test_cover_face_paints_the_head_and_nothing_else() -> None:
     no_head = visible.copy()
     no_head[2] = 0  # head_top unlabelled: nothing to paint over
     assert (cover_face(frames, joints, no_head, np.random.default_rng(1)) == frames).all()
+
+
+def test_blur_face_smooths_the_face_and_nothing_else() -> None:
+    joints, visible = _standing_person()
+    rng = np.random.default_rng(2)
+    frames = np.repeat(rng.integers(0, 256, size=(1, 128, 96, 3), dtype=np.uint8), 2, axis=0)  # texture everywhere
+    out = blur_face(frames, joints, visible, np.random.default_rng(1))
+    face = (slice(18, 26), slice(44, 53))  # around the nose (48, 20), above the chin (48, 30)
+    assert out[:, face[0], face[1]].std() < 0.5 * frames[:, face[0], face[1]].std()
+    assert (out[0] == out[1]).all()  # the same face on every frame of the window
+    assert (out[:, 60:] == frames[:, 60:]).all() and (out[:, :, :30] == frames[:, :, :30]).all()
+    no_nose = visible.copy()
+    no_nose[JOINT_INDEX["nose"]] = 0
+    assert (blur_face(frames, joints, no_nose, np.random.default_rng(1)) == frames).all()

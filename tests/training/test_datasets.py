@@ -191,3 +191,20 @@ def test_synthetic_back_view_swaps_the_sides_of_people_facing_the_camera_only(tm
         expected = a["joints"][flip_permutation()] if i < 2 else a["joints"]
         assert torch.equal(b["joints"], expected)
         assert torch.equal(b["target"], a["target"][flip_permutation()] if i < 2 else a["target"])
+
+
+def test_face_blur_keeps_every_label_and_leaves_people_seen_from_behind_alone(tmp_path: Path) -> None:
+    """A blurred face is still a front view: joints and targets stay; a back view is not touched."""
+    from crop_factory import synthetic_crop_cache
+
+    cache = CropCache(synthetic_crop_cache(tmp_path / "c", count=4))
+    left, right = JOINT_INDEX["left_shoulder"], JOINT_INDEX["right_shoulder"]
+    cache.keypoints[:, left, 0], cache.keypoints[:, right, 0] = 60.0, 30.0  # facing the camera
+    cache.keypoints[2:, left, 0], cache.keypoints[2:, right, 0] = 30.0, 60.0  # seen from behind
+    plain = PoseWindowDataset(cache, np.arange(4), 1, (64, 48), (16, 12), train=True, seed=5)
+    blurred = PoseWindowDataset(cache, np.arange(4), 1, (64, 48), (16, 12), train=True, seed=5, face_blur=1.0)
+    for i in range(4):
+        a, b = plain[i], blurred[i]
+        assert torch.equal(b["joints"], a["joints"]) and torch.equal(b["target"], a["target"])
+        if i >= 2:
+            assert torch.equal(b["inputs"], a["inputs"])
