@@ -31,7 +31,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from timm.utils import ModelEmaV3
 from torch.utils.data import DataLoader
 
-from ftppose_cli.evaluation.pck import pck
+from ftppose_cli.evaluation.pck import pck, side_agnostic_pck
 from ftppose_cli.models.checkpoint import load_state_checked, save_checkpoint
 from ftppose_cli.models.decoding import decode_output, heatmap_to_input
 from ftppose_cli.models.ftppose import FTPPose, config_for
@@ -98,7 +98,12 @@ def _lr_factor(step: int, total: int, warmup: int) -> float:
 @torch.no_grad()
 def validate(model: torch.nn.Module, loader: DataLoader, device: torch.device,
              epsilon: float = 0.0) -> dict[str, float]:
-    """PCK at 0.05 / 0.1 / 0.2 of the box's longer side on the validation people."""
+    """PCK at 0.05 / 0.1 / 0.2 of the box's longer side on the validation people, and at 0.1 on either side.
+
+    ``any_side@0.1`` also counts a joint found where its mirror twin is: its gap to ``pck@0.1``
+    is the share of joints given the wrong side, which tells a model that mistakes the way people
+    face (synthetic back views, blurred faces) from one that cannot find the joints.
+    """
     model.eval()
     preds, gts, vis, refs = [], [], [], []
     for batch in loader:
@@ -111,8 +116,10 @@ def validate(model: torch.nn.Module, loader: DataLoader, device: torch.device,
         refs.append(batch["box_size"].numpy())
     if not preds:
         return {}
-    result = pck(np.concatenate(preds), np.concatenate(gts), np.concatenate(vis), np.concatenate(refs))
-    return {f"pck@{t}": v for t, v in result.items()}
+    pred, gt, visible, ref = (np.concatenate(a) for a in (preds, gts, vis, refs))
+    result = {f"pck@{t}": v for t, v in pck(pred, gt, visible, ref).items()}
+    result["any_side@0.1"] = side_agnostic_pck(pred, gt, visible, ref, loader.dataset.flip_perm, 0.1)
+    return result
 
 
 def _frozen_modules(model: FTPPose, cfg: TrainConfig) -> list[torch.nn.Module]:

@@ -34,7 +34,8 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_training_writes_a_loadable_checkpoint_and_history(cache: Path, tmp_path: Path) -> None:
     best = train(_config(cache, tmp_path / "run"))
     history = json.loads((tmp_path / "run" / "history.json").read_text())
-    assert len(history) == 2 and {"loss", "pck@0.1", "pck@0.2"} <= set(history[0])
+    assert len(history) == 2 and {"loss", "pck@0.1", "pck@0.2", "any_side@0.1"} <= set(history[0])
+    assert all(h["any_side@0.1"] >= h["pck@0.1"] for h in history)  # either side can only count more joints
     model = load_model(best)
     assert model.config.window == 3 and model.config.img_size == (64, 48)
     document = json.loads(best.with_suffix(".json").read_text())
