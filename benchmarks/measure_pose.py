@@ -95,6 +95,8 @@ def main() -> None:
         print(f"{'':14s} {'PCK@.05':>8s} {'PCK@.1':>8s} {'PCK@.2':>8s} {'PCKh@.5':>8s} {'ms/crop':>9s}")
         for r, result in results.items():
             print(_line(f"ratio {r:g}", result, name))
+            low_high = [result.scores[name].pck_interval[t] for t in (0.05, 0.1, 0.2)]
+            print(f"{'  95% interval':14s} " + " ".join(f"{f'{lo:.2f}-{hi:.2f}':>8s}" for lo, hi in low_high))
         print(_line("average pose", baseline, name))
         if args.per_joint:
             _per_joint(name, {**{f"ratio {r:g}": res for r, res in results.items()}, "average pose": baseline})

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from ftppose_cli.errors import InputError
-from ftppose_cli.evaluation.pck import facing_calls, pck, per_joint_pck, side_agnostic_pck
+from ftppose_cli.evaluation.pck import facing_calls, pck, pck_interval, per_joint_pck, side_agnostic_pck
 from ftppose_cli.formats.joints import JOINT_INDEX, NUM_JOINTS, POSETRACK_JOINTS, flip_permutation
 from ftppose_cli.formats.keypoint_annotations import AnnotatedPerson, load_annotated_people
 from ftppose_cli.models.ftppose import FTPPose
@@ -73,6 +73,7 @@ class PCKScores:
     per_joint: dict[str, float | None] = field(default_factory=dict)  # PCK@DIAGNOSTIC_THRESHOLD per joint
     side_agnostic: float | None = None  # PCK@DIAGNOSTIC_THRESHOLD accepting the mirrored joint
     facing: dict[str, int] = field(default_factory=dict)  # see evaluation.pck.facing_calls
+    pck_interval: dict[float, tuple[float, float]] = field(default_factory=dict)  # 95 % bootstrap over people
 
     def to_dict(self) -> dict:
         t = f"{DIAGNOSTIC_THRESHOLD:g}"
@@ -86,6 +87,7 @@ class PCKScores:
             f"per_joint_pck@{t}": self.per_joint,
             f"side_agnostic_pck@{t}": self.side_agnostic,
             "facing": self.facing,
+            **{f"pck@{t:g}_interval95": list(v) for t, v in self.pck_interval.items()},
         }
 
 
@@ -144,8 +146,9 @@ def _group_scores(people: list[AnnotatedPerson], pred: np.ndarray) -> PCKScores:
     per_joint = {name: None if np.isnan(v) else float(v) for name, v in zip(POSETRACK_JOINTS, joints)}
     side_agnostic = side_agnostic_pck(pred, gt, scored, reference, flip_permutation(), DIAGNOSTIC_THRESHOLD)
     facing = facing_calls(pred, gt, scored, JOINT_INDEX["left_shoulder"], JOINT_INDEX["right_shoulder"])
+    interval = {t: pck_interval(pred, gt, scored, reference, t) for t in PCK_THRESHOLDS}
     return PCKScores(len(people), int(scored.sum()), values, int(head.sum()), head_joints, pckh, per_joint,
-                     side_agnostic, facing)
+                     side_agnostic, facing, interval)
 
 
 def score_predictions(people: list[AnnotatedPerson], pred: np.ndarray) -> dict[str, PCKScores]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ftppose_cli.evaluation.pck import facing_calls, pck, per_joint_pck, side_agnostic_pck
+from ftppose_cli.evaluation.pck import facing_calls, pck, pck_interval, per_joint_pck, side_agnostic_pck
 
 # Three joints: 0 has no side, 1 and 2 are a left/right pair.
 FLIP = [0, 2, 1]
@@ -48,3 +48,20 @@ def test_facing_calls_count_people_with_both_shoulders() -> None:
     visible = np.array([[True, True, True], [True, True, True], [True, True, False]])
     assert facing_calls(pred, gt, visible, left=1, right=2) == {"towards": 1, "towards_right": 0, "away": 1,
                                                                 "away_right": 1}
+
+
+def test_pck_interval_brackets_the_estimate_and_narrows_with_more_people() -> None:
+    rng = np.random.default_rng(0)
+
+    def people(n: int) -> tuple[np.ndarray, ...]:
+        gt = rng.uniform(0, 100, size=(n, 17, 2))
+        pred = gt + rng.normal(0, 12, size=gt.shape)  # about half the joints within 0.1 of a 100-pixel box
+        return pred, gt, np.ones((n, 17), bool), np.full(n, 100.0)
+
+    few, many = people(20), people(500)
+    low, high = pck_interval(*few, threshold=0.1)
+    assert low < pck(*few, thresholds=(0.1,))[0.1] < high
+    low_many, high_many = pck_interval(*many, threshold=0.1)
+    assert high_many - low_many < 0.5 * (high - low)
+    pred, gt, visible, reference = few
+    assert pck_interval(gt, gt, visible, reference, 0.1) == (1.0, 1.0)  # every joint right: no spread
