@@ -39,6 +39,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ftppose_cli.detection.detector import PersonDetector  # noqa: E402
+from ftppose_cli.evaluation.bootstrap import ratio_interval  # noqa: E402
 from ftppose_cli.training.detector_trainer import evaluate  # noqa: E402
 
 SWEEP = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6)
@@ -137,7 +138,12 @@ def report(name: str, det: PersonDetector, imgs, gts, kw) -> dict:
           f"precision {row['precision']:.3f}  (TP {row['tp']}, FP {row['fp']}, FN {row['fn']})")
     sweep = "  ".join(f"{t:.2f}:{r['recall']:.2f}/{r['precision']:.2f}" for t, r in res["by_threshold"].items())
     print(f"{'':34s} sweep conf:recall/precision  {sweep}")
-    return {"images": len(imgs), "gt": n_gt, **{k: row[k] for k in ("recall", "precision", "tp", "fp", "fn")}}
+    tp, fp, fn = row["per_image"].T
+    recall_ci, precision_ci = ratio_interval(tp, tp + fn), ratio_interval(tp, tp + fp)
+    print(f"{'':34s} 95% interval over images: recall {recall_ci[0]:.2f}-{recall_ci[1]:.2f}  "
+          f"precision {precision_ci[0]:.2f}-{precision_ci[1]:.2f}")
+    return {"images": len(imgs), "gt": n_gt, **{k: row[k] for k in ("recall", "precision", "tp", "fp", "fn")},
+            "recall_interval95": list(recall_ci), "precision_interval95": list(precision_ci)}
 
 
 def time_frames(det: PersonDetector, frame: np.ndarray, repeats: int) -> tuple[float, float]:

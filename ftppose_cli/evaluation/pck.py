@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ftppose_cli.evaluation.bootstrap import ratio_interval
+
 
 def _distance(pred: np.ndarray, gt: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """``(n, J)`` joint errors as fractions of each person's reference size."""
@@ -26,20 +28,10 @@ def pck(pred: np.ndarray, gt: np.ndarray, visible: np.ndarray, reference: np.nda
 
 def pck_interval(pred: np.ndarray, gt: np.ndarray, visible: np.ndarray, reference: np.ndarray, threshold: float,
                  resamples: int = 2000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap interval of PCK, resampling people (not joints) with replacement.
-
-    A held-out set of a few dozen people moves by several points when one person is added or
-    dropped, and joints of one person are not independent; the interval says which differences
-    between two models such a set can show at all.
-    """
+    """Bootstrap interval of PCK resampling people, not joints (one person's joints err together)."""
     dist = _distance(pred, gt, reference)
     mask = np.asarray(visible, bool)
-    hits, counts = ((dist <= threshold) & mask).sum(1), mask.sum(1)
-    draws = np.random.default_rng(seed).integers(0, len(hits), size=(resamples, len(hits)))
-    values = hits[draws].sum(1) / np.maximum(counts[draws].sum(1), 1)
-    tail = (1.0 - level) / 2.0 * 100.0
-    low, high = np.percentile(values, [tail, 100.0 - tail])
-    return float(low), float(high)
+    return ratio_interval(((dist <= threshold) & mask).sum(1), mask.sum(1), resamples, level, seed)
 
 
 def per_joint_pck(pred: np.ndarray, gt: np.ndarray, visible: np.ndarray, reference: np.ndarray,

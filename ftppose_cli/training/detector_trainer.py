@@ -155,7 +155,7 @@ def match_counts(pred: np.ndarray, scores: np.ndarray, gt: np.ndarray, iou_thr: 
 def evaluate(detector: PersonDetector, images: list[np.ndarray], gts: list[np.ndarray],
              thresholds=(0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6), match_kwargs=None,
              batch: int = 8) -> dict:
-    """Recall / precision / F1 at IoU 0.5 per confidence threshold; ``best`` = max F1.
+    """Recall / precision / F1 at IoU 0.5 per confidence threshold (with per-image counts); ``best`` = max F1.
 
     ``match_kwargs``: optional per-image extra arguments of :func:`match_counts` (ignore areas)."""
     lo = min(thresholds)
@@ -164,14 +164,15 @@ def evaluate(detector: PersonDetector, images: list[np.ndarray], gts: list[np.nd
         preds += detector.predict_raw(images[i:i + batch], conf=lo)
     rows = {}
     for t in thresholds:
-        TP = FP = FN = 0
-        for k, ((xyxy, sc), gt) in enumerate(zip(preds, gts)):
-            keep = sc >= t
-            tp, fp, fn = match_counts(xyxy[keep], sc[keep], gt, **({} if match_kwargs is None else match_kwargs[k]))
-            TP, FP, FN = TP + tp, FP + fp, FN + fn
+        per_image = np.array([
+            match_counts(xyxy[sc >= t], sc[sc >= t], gt, **({} if match_kwargs is None else match_kwargs[k]))
+            for k, ((xyxy, sc), gt) in enumerate(zip(preds, gts))
+        ], dtype=np.int64).reshape(-1, 3)
+        TP, FP, FN = (int(v) for v in per_image.sum(0))
         r = TP / max(TP + FN, 1)
         p = TP / max(TP + FP, 1)
-        rows[t] = {"recall": r, "precision": p, "f1": 2 * r * p / max(r + p, 1e-9), "tp": TP, "fp": FP, "fn": FN}
+        rows[t] = {"recall": r, "precision": p, "f1": 2 * r * p / max(r + p, 1e-9), "tp": TP, "fp": FP, "fn": FN,
+                   "per_image": per_image}  # (images, 3): tp, fp, fn, for intervals over images
     best_t = max(rows, key=lambda t: rows[t]["f1"])
     return {"by_threshold": rows, "best_threshold": best_t, **rows[best_t], "predictions": preds}
 

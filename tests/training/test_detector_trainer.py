@@ -14,7 +14,7 @@ from ftppose_cli.detection.detector import PersonDetector, save_checkpoint
 from ftppose_cli.detection.network import create_detector
 from ftppose_cli.errors import CheckpointError
 from ftppose_cli.training import detector_data as dd
-from ftppose_cli.training.detector_trainer import DetectorTrainConfig, train_detector
+from ftppose_cli.training.detector_trainer import DetectorTrainConfig, evaluate, train_detector
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +85,17 @@ def test_pasting_people_needs_a_crop_cache_and_trains_with_one(frame_cache: Path
                            progress=False, log=lambda *_: None)
     assert state["epoch"] == 1
     assert json.loads((tmp_path / "run" / "config.json").read_text())["paste_from"] == str(crops)
+
+
+def test_evaluate_counts_per_image_and_pools_them() -> None:
+    """Per-image counts (for intervals over images) add up to the pooled recall and precision."""
+    class FixedBoxes:
+        def predict_raw(self, images, conf):
+            boxes = np.array([[0, 0, 10, 10], [50, 50, 60, 60]], np.float32)
+            return [(boxes, np.array([0.9, 0.4], np.float32)) for _ in images]
+
+    gts = [np.array([[0, 0, 10, 10]], np.float32), np.array([[0, 0, 10, 10], [20, 20, 30, 30]], np.float32)]
+    images = [np.zeros((64, 64, 3), np.uint8)] * 2
+    row = evaluate(FixedBoxes(), images, gts, thresholds=(0.3, 0.5))["by_threshold"][0.5]
+    assert row["per_image"].tolist() == [[1, 0, 0], [1, 0, 1]]  # tp, fp, fn
+    assert (row["tp"], row["fp"], row["fn"]) == (2, 0, 1) and row["recall"] == 2 / 3 and row["precision"] == 1.0
