@@ -164,10 +164,11 @@ def evaluate(detector: PersonDetector, images: list[np.ndarray], gts: list[np.nd
         preds += detector.predict_raw(images[i:i + batch], conf=lo)
     rows = {}
     for t in thresholds:
-        per_image = np.array([
-            match_counts(xyxy[sc >= t], sc[sc >= t], gt, **({} if match_kwargs is None else match_kwargs[k]))
-            for k, ((xyxy, sc), gt) in enumerate(zip(preds, gts))
-        ], dtype=np.int64).reshape(-1, 3)
+        counts = []
+        for k, ((xyxy, sc), gt) in enumerate(zip(preds, gts)):
+            keep = sc >= t
+            counts.append(match_counts(xyxy[keep], sc[keep], gt, **({} if match_kwargs is None else match_kwargs[k])))
+        per_image = np.array(counts, dtype=np.int64).reshape(-1, 3)
         TP, FP, FN = (int(v) for v in per_image.sum(0))
         r = TP / max(TP + FN, 1)
         p = TP / max(TP + FP, 1)
