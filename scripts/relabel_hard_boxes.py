@@ -66,10 +66,11 @@ def _landmarks(crop_bgr: np.ndarray) -> np.ndarray | None:
     return np.array([[p.x, p.y, p.visibility] for p in result.pose_landmarks.landmark], np.float64)
 
 
-def _masked_crop(image: np.ndarray, box: list[float], margin: float) -> tuple[np.ndarray, int, int, int]:
-    """The labeller's square crop with everything outside the grown box set to black."""
+def _masked_crop(image: np.ndarray, box: list[float], margin: float,
+                 pad: float = PAD) -> tuple[np.ndarray, int, int, int]:
+    """The labeller's square crop (side ``pad`` x the longer box side) with everything outside the grown box black."""
     x, y, w, h = box
-    side = int(round(max(w, h) * PAD))
+    side = int(round(max(w, h) * pad))
     x0, y0 = int(round(x + w / 2 - side / 2)), int(round(y + h / 2 - side / 2))
     keep = np.zeros(image.shape[:2], np.uint8)
     gx, gy = margin * w, margin * h
@@ -79,9 +80,9 @@ def _masked_crop(image: np.ndarray, box: list[float], margin: float) -> tuple[np
     return padded[y0 + side:y0 + 2 * side, x0 + side:x0 + 2 * side], x0, y0, side
 
 
-def _relabel(image: np.ndarray, person: dict, margin: float) -> dict | None:
+def _relabel(image: np.ndarray, person: dict, margin: float, pad: float = PAD) -> dict | None:
     """A new ``crop``/``status``/``pose`` for ``person`` that passes the filter, or None."""
-    crop, x0, y0, side = _masked_crop(image, person["box"], margin)
+    crop, x0, y0, side = _masked_crop(image, person["box"], margin, pad)
     if crop.size == 0:
         return None
     p = _landmarks(crop)
@@ -115,7 +116,7 @@ def _relabel(image: np.ndarray, person: dict, margin: float) -> dict | None:
         "status": "ok",
         "pose": {"kp": [[round(float(a), 1), round(float(b), 1), round(float(v), 3)] for a, b, v in kp],
                  "quality": quality},
-        "relabel": f"masked outside the box grown by {margin}",
+        "relabel": f"crop {pad} x box, masked outside the box grown by {margin}",
     }
 
 
@@ -146,8 +147,8 @@ def _frames(path: Path, wanted: set[int]):
     cap.release()
 
 
-def _job(task: tuple[str, str, str, float]) -> tuple[str, int, int, float]:
-    data, label_file, out_root, margin = task
+def _job(task: tuple[str, str, str, float, float]) -> tuple[str, int, int, float]:
+    data, label_file, out_root, margin, pad = task
     started = time.time()
     labels = json.loads(Path(label_file).read_text())
     hard = {fr["frame"]: [i for i, p in enumerate(fr["persons"]) if _is_hard(p)] for fr in labels["frames"]}
@@ -157,11 +158,12 @@ def _job(task: tuple[str, str, str, float]) -> tuple[str, int, int, float]:
     for index, image in _frames(Path(data) / labels["source"], set(hard)):
         for i in hard[index]:
             tried += 1
-            update = _relabel(image, by_frame[index]["persons"][i], margin)
+            update = _relabel(image, by_frame[index]["persons"][i], margin, pad)
             if update is not None:
                 by_frame[index]["persons"][i].update(update)
                 gained += 1
-    labels["relabel"] = {"tried": tried, "gained": gained, "margin": margin, "seconds": round(time.time() - started, 1)}
+    labels.setdefault("relabel_passes", []).append(
+        {"tried": tried, "gained": gained, "margin": margin, "pad": pad, "seconds": round(time.time() - started, 1)})
     out = Path(out_root) / "labels" / Path(label_file).relative_to(Path(data) / "labels")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".json.tmp")
@@ -175,6 +177,8 @@ def main() -> int:
     parser.add_argument("data", type=Path, help="teacher corpus (manifest.json, videos/, images/, labels/)")
     parser.add_argument("out", type=Path, help="new corpus folder (labels/ written, the rest linked)")
     parser.add_argument("--margin", type=float, default=0.1, help="grow the box by this fraction of its size per side")
+    parser.add_argument("--pad", type=float, default=PAD,
+                        help="crop side as a multiple of the longer box side (the corpus labeller used 1.25)")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     data = args.data.resolve()
@@ -183,7 +187,7 @@ def main() -> int:
         link = args.out / name
         if not link.exists():
             link.symlink_to(data / name)
-    tasks = [(str(data), str(f), str(args.out), args.margin) for f in sorted((data / "labels").rglob("*.json"))
+    tasks = [(str(data), str(f), str(args.out), args.margin, args.pad) for f in sorted((data / "labels").rglob("*.json"))
              if not (args.out / "labels" / f.relative_to(data / "labels")).exists()]
     total_tried = total_gained = 0
     with multiprocessing.Pool(args.workers, initializer=_init) as pool:
