@@ -74,3 +74,12 @@ def test_a_pose_on_a_neighbour_or_without_a_mirror_match_is_dropped(monkeypatch:
     assert relabel._relabel(image, _person(offset=0.6), margin=0.1) is None
     monkeypatch.setattr(relabel, "_landmarks", lambda crop: None)
     assert relabel._relabel(image, _person(status="no_pose"), margin=0.1) is None
+
+
+def test_a_wider_crop_leaves_more_black_context_around_the_same_box() -> None:
+    image = np.full((120, 160, 3), 200, np.uint8)
+    crop, x0, y0, side = relabel._masked_crop(image, [40.0, 20.0, 40.0, 80.0], margin=0.0, pad=2.0)
+    assert side == 160 and (x0, y0) == (-20, -20)
+    assert crop[80, 80].tolist() == [200, 200, 200]  # box centre
+    assert crop[80, 50].tolist() == [0, 0, 0]  # left of the box: masked
+    assert crop[5, 80].tolist() == [0, 0, 0]  # above the image: padding
