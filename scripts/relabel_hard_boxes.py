@@ -187,7 +187,8 @@ def main() -> int:
         link = args.out / name
         if not link.exists():
             link.symlink_to(data / name)
-    tasks = [(str(data), str(f), str(args.out), args.margin, args.pad) for f in sorted((data / "labels").rglob("*.json"))
+    label_files = sorted((data / "labels").rglob("*.json"))
+    tasks = [(str(data), str(f), str(args.out), args.margin, args.pad) for f in label_files
              if not (args.out / "labels" / f.relative_to(data / "labels")).exists()]
     total_tried = total_gained = 0
     with multiprocessing.Pool(args.workers, initializer=_init) as pool:
