@@ -46,6 +46,10 @@ def annotate_command(
     det_thr: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Minimum person-box score. "
                                                      "[default: the detector's own, or 0 for --boxes]",
                                                      rich_help_panel="Detection")] = None,
+    det_size: Annotated[Optional[int], typer.Option(min=64, max=4096, help="Detector input: the frame's longer "
+                                                    "side in pixels. Smaller suits close-ups of large people, "
+                                                    "larger small people far away. [default: the detector's own]",
+                                                    rich_help_panel="Detection")] = None,
     output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Where the overlay and JSON go.",
                                              rich_help_panel="Output")] = Path("ftppose_out"),
     json_format: Annotated[JsonFormat, typer.Option("--format", help="Layout of the pose JSON.",
@@ -88,7 +92,7 @@ def annotate_command(
     try:
         annotator = build_annotator(options, weights=weights, detector=detector, use_detector=boxes is None,
                                     device=device, pruning_ratio=pruning_ratio, half=half, flip_test=flip_test,
-                                    det_thr=det_thr)
+                                    det_thr=det_thr, det_size=det_size)
     except FtpposeError as error:
         err.print(f"[red]error:[/red] {error}", soft_wrap=True)
         raise typer.Exit(1) from None

@@ -21,11 +21,14 @@ def build_annotator(
     half: bool = False,
     flip_test: bool = False,
     det_thr: float | None = None,
+    det_size: int | None = None,
     use_detector: bool = True,
 ) -> VideoAnnotator:
     """Load the pose model (and the detector unless boxes come from files) onto the device.
 
-    ``det_thr`` None keeps the detector's own threshold (chosen on its validation scenes).
+    ``det_thr`` and ``det_size`` None keep the detector's own threshold and input size. The
+    input size sets the range of person sizes it finds best: smaller for close-ups of large people
+    (which a large input splits into part boxes), larger for small people far away.
     """
     torch_device = resolve_device(device)
     pose_path = weights or default_pose_weights()
@@ -38,7 +41,8 @@ def build_annotator(
         from ftppose_cli.detection.detector import PersonDetector
 
         det_path = detector or default_detector_weights()
-        people = PersonDetector.from_checkpoint(det_path, device=torch_device, conf=det_thr)
+        people = PersonDetector.from_checkpoint(det_path, device=torch_device, conf=det_thr,
+                                                input_size=det_size)
     return VideoAnnotator(estimator, people, options)
 
 

@@ -172,7 +172,7 @@ def _colour_jitter(img: np.ndarray, rng: random.Random) -> np.ndarray:
 
 
 def _place(img: np.ndarray, boxes: np.ndarray, out_w: int, out_h: int, scale: float,
-           rng: random.Random) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+           rng: random.Random, min_visible: float = 0.45) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Resize ``img`` by ``scale`` and random-crop/pad it to ``out_w x out_h``.
 
     Returns the canvas, the kept boxes and the ignore boxes (mostly cut off).
@@ -187,11 +187,16 @@ def _place(img: np.ndarray, boxes: np.ndarray, out_w: int, out_h: int, scale: fl
     x0, y0 = max(0, ox), max(0, oy)
     x1, y1 = min(out_w, ox + nw), min(out_h, oy + nh)
     canvas[y0:y1, x0:x1] = img[y0 - oy:y1 - oy, x0 - ox:x1 - ox]
-    return (canvas, *_clip_boxes(boxes + np.asarray([ox, oy, ox, oy], np.float32), x0, y0, x1, y1))
+    return (canvas, *_clip_boxes(boxes + np.asarray([ox, oy, ox, oy], np.float32), x0, y0, x1, y1, min_visible))
 
 
-def _clip_boxes(b: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> tuple[np.ndarray, np.ndarray]:
-    """Clip boxes to the visible area: those keeping >= 45 % of their area are kept, the rest ignored."""
+def _clip_boxes(b: np.ndarray, x0: float, y0: float, x1: float, y1: float,
+                min_visible: float = 0.45) -> tuple[np.ndarray, np.ndarray]:
+    """Clip boxes to the visible area: those keeping ``min_visible`` of their area are kept, the rest ignored.
+
+    A person the crop cuts in half is still labelled with the cut box when kept, which teaches
+    part boxes; ignoring such people instead costs no loss either way.
+    """
     b = np.asarray(b, np.float32).reshape(-1, 4)
     area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
     c = b.copy()
@@ -199,7 +204,7 @@ def _clip_boxes(b: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> tu
     c[:, [1, 3]] = c[:, [1, 3]].clip(y0, y1)
     cw, ch = c[:, 2] - c[:, 0], c[:, 3] - c[:, 1]
     frac = cw * ch / np.maximum(area, 1e-6)
-    keep = (frac >= 0.45) & (cw >= 3) & (ch >= 6)
+    keep = (frac >= min_visible) & (cw >= 3) & (ch >= 6)
     ignore = ~keep & (cw >= 2) & (ch >= 2)
     return c[keep], c[ignore]
 
@@ -233,7 +238,8 @@ class PersonCutouts:
             raise ValueError(f"{root}: no people to paste outside the excluded scenes")
         self.by_scene = [by_scene[s] for s in sorted(by_scene)]
 
-    def paste(self, canvas: np.ndarray, rng: random.Random) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def paste(self, canvas: np.ndarray, rng: random.Random,
+              min_visible: float = 0.45) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Paste one person onto ``canvas`` (in place) at a random size and place.
 
         Returns ``(canvas, kept boxes, ignore boxes)`` for the pasted person (0 or 1 of each).
@@ -261,7 +267,7 @@ class PersonCutouts:
         canvas[y0:y1, x0:x1] = np.rint(region * (1 - alpha) + crop[y0 - oy:y1 - oy, x0 - ox:x1 - ox] * alpha)
         half_w, half_h = bw * scale / 2, bh * scale / 2
         box = [ox + size / 2 - half_w, oy + size / 2 - half_h, ox + size / 2 + half_w, oy + size / 2 + half_h]
-        return (canvas, *_clip_boxes(box, 0, 0, out_w, out_h))
+        return (canvas, *_clip_boxes(box, 0, 0, out_w, out_h, min_visible))
 
 
 class DetectorTrainSet:
@@ -274,8 +280,9 @@ class DetectorTrainSet:
     def __init__(self, cache: str | Path, records: list[FrameRecord], size: int = 320,
                  samples_per_epoch: int = 4000, mosaic: float = 0.3, seed: int = 0,
                  zoom: tuple[float, float] = (0.55, 1.6), cutouts: PersonCutouts | None = None,
-                 paste: float = 0.0) -> None:
+                 paste: float = 0.0, min_visible: float = 0.45) -> None:
         self.cache = Path(cache)
+        self.min_visible = min_visible  # a box cut to less of its area than this becomes an ignore area
         self.zoom = zoom
         self.cutouts = cutouts
         self.paste = paste  # probability of pasting 1-3 people from other scenes onto a sample
@@ -314,7 +321,7 @@ class DetectorTrainSet:
             if len(boxes):
                 boxes = boxes[:, [2, 1, 0, 3]] * np.asarray([-1, 1, -1, 1], np.float32) + \
                     np.asarray([w, 0, w, 0], np.float32)
-        return _place(img, boxes, out_w, out_h, scale, rng)
+        return _place(img, boxes, out_w, out_h, scale, rng, self.min_visible)
 
     def sample(self, index: int):
         rng = random.Random(hash((self.seed, self.epoch, index)) & 0xFFFFFFFF)
@@ -336,7 +343,7 @@ class DetectorTrainSet:
         if self.cutouts is not None and rng.random() < self.paste:
             all_b, all_i = [boxes], [ignore]
             for _ in range(rng.randint(1, 3)):
-                img, b, ig = self.cutouts.paste(img, rng)
+                img, b, ig = self.cutouts.paste(img, rng, self.min_visible)
                 all_b.append(b)
                 all_i.append(ig)
             boxes, ignore = np.concatenate(all_b), np.concatenate(all_i)

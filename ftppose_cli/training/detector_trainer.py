@@ -46,6 +46,7 @@ class DetectorTrainConfig:
     zoom: tuple[float, float] = (0.55, 1.6)  # a frame's longer side, in training-crop sides
     paste: float = 0.0          # probability of pasting 1-3 people of other scenes onto a sample
     paste_from: str | None = None  # pose crop cache the pasted people come from (needed when paste > 0)
+    min_visible: float = 0.45   # a person cut to less of their box area than this is ignored, not a positive
     val_max_frames: int = 400
     threads: int = 1
     workers: int = 0
@@ -262,7 +263,7 @@ def train_detector(cfg: DetectorTrainConfig, resume: bool = True, log=print, pro
         cutouts = dd.PersonCutouts(cfg.paste_from, exclude_scenes={r.scene for r in val_recs})
     base = dd.DetectorTrainSet(cache, train_recs, size=cfg.train_size, samples_per_epoch=cfg.samples_per_epoch,
                                mosaic=cfg.mosaic, seed=cfg.seed, zoom=tuple(cfg.zoom), cutouts=cutouts,
-                               paste=cfg.paste)
+                               paste=cfg.paste, min_visible=cfg.min_visible)
     ds = dd.DetectorTorchDataset(base, model.config.stride)
     val_imgs, val_gts = _val_subset(cache, val_recs, cfg.val_max_frames)
     log(f"val subset: {len(val_imgs)} frames, {sum(len(g) for g in val_gts)} teacher boxes")

@@ -83,3 +83,11 @@ def test_unknown_device_is_refused(tiny_checkpoint: Path, tmp_path: Path) -> Non
 def test_help_lists_the_subcommands() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0 and "annotate" in result.stdout and "train" in result.stdout
+
+
+def test_detector_input_size_is_range_checked(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    video = factory.plain_video(tmp_path)
+    result = runner.invoke(app, ["annotate", str(video), "--weights", str(tiny_checkpoint), "--det-size", "8",
+                                 "--output-dir", str(tmp_path / "out"), "--quiet"])
+    assert result.exit_code == 2 and "--det-size" in result.output
+    assert not (tmp_path / "out").exists()

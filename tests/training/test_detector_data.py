@@ -40,6 +40,11 @@ def test_boxes_mostly_cut_off_become_ignore_areas() -> None:
     np.testing.assert_array_equal(kept, [[10, 10, 30, 50]])
     # the second keeps a quarter of its area and the third a tenth: neither is a person to find
     np.testing.assert_array_equal(ignored, [[90, 10, 100, 50], [0, 0, 10, 40]])
+    # a person cut to 60 % of their box is a positive by default and an ignore area at min_visible 0.8
+    half = np.array([[40, 10, 140, 50]], np.float32)
+    assert len(dd._clip_boxes(half, 0, 0, 100, 100)[0]) == 1
+    kept, ignored = dd._clip_boxes(half, 0, 0, 100, 100, min_visible=0.8)
+    assert len(kept) == 0 and len(ignored) == 1
 
 
 def test_pasted_people_come_only_from_the_allowed_scenes(crop_cache: Path) -> None:
