@@ -54,6 +54,14 @@ def eval_command(
     pruning_ratio: Annotated[float, typer.Option("--pruning-ratio", "-e", min=0.0, max=0.99,
                                                  help="Pruning ratio epsilon.", rich_help_panel="Run mode")] = 0.5,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N or mps.", rich_help_panel="Run mode")] = "auto",
+    detector: Annotated[Optional[Path], typer.Option(help="Person detector checkpoint for --boxes detector. "
+                                                     "[default: weights/detector]", rich_help_panel="Run mode")] = None,
+    det_thr: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Minimum person-box score. [default: "
+                                                     "the detector's own, or 0 for a detections JSON]",
+                                                     rich_help_panel="Run mode")] = None,
+    det_size: Annotated[Optional[int], typer.Option(min=64, max=4096, help="Detector input: the frame's longer side "
+                                                    "in pixels. [default: the detector's own]",
+                                                    rich_help_panel="Run mode")] = None,
     out: Annotated[Path, typer.Option(help="Where run mode writes one prediction file per sequence.",
                                       rich_help_panel="Run mode")] = Path("ftppose_eval"),
     per_sequence: Annotated[bool, typer.Option("--per-sequence", help="Also print AP and MOTA of every sequence.",
@@ -71,7 +79,9 @@ def eval_command(
         raise SystemExit(2)
     try:
         if data is not None:
-            result = _run_split(data, split, boxes, weights, pruning_ratio, device, out / split, version.value, err)
+            detection = {"detector": detector, "det_thr": det_thr, "det_size": det_size}
+            result = _run_split(data, split, boxes, weights, pruning_ratio, device, out / split, version.value, err,
+                                detection)
         else:
             result = evaluate_folders(gt, pred, version.value)
     except FtpposeError as error:
@@ -94,14 +104,15 @@ def eval_command(
 
 
 def _run_split(data: Path, split: str, boxes: str, weights: Path | None, pruning_ratio: float, device: str,
-               out: Path, version: str, err: Console):
+               out: Path, version: str, err: Console, detection: dict):
     from ftppose_cli.evaluation.run import predict_split
     from ftppose_cli.pipeline.annotate import AnnotateOptions
     from ftppose_cli.pipeline.builder import build_annotator
 
-    options = AnnotateOptions(output_dir=out, write_video=False, overwrite=True)
+    options = AnnotateOptions(output_dir=out, write_video=False, overwrite=True,
+                              min_box_score=detection["det_thr"] or 0.0)
     annotator = build_annotator(options, weights=weights, device=device, pruning_ratio=pruning_ratio,
-                                use_detector=boxes == "detector")
+                                use_detector=boxes == "detector", **detection)
     with err.status(f"predicting {data / split} ..."):
         run = predict_split(data, split, annotator, out, boxes=boxes, version=version)
     for report in run.reports:

@@ -87,3 +87,23 @@ def test_run_mode_predicts_then_scores_the_shared_sample(tiny_checkpoint, tmp_pa
         p.name for p in (root / "annotations" / "val").glob("*.json"))
     scores = json.loads((tmp_path / "scores.json").read_text())
     assert "Total" in json.dumps(scores)
+
+
+def test_run_mode_passes_detector_settings_on(tiny_checkpoint, tmp_path, shared_data) -> None:
+    root = shared_data / "heldout" / "mmpose_posetrack18"
+
+    def people_found(*flags: str) -> int:
+        out = tmp_path / str(len(flags))
+        result = runner.invoke(app, ["eval", "--data", str(root), "--boxes", "detector", "--weights",
+                                     str(tiny_checkpoint), "--out", str(out), *flags])
+        assert result.exit_code == 0, result.output
+        files = list((out / "val").glob("*.json"))
+        assert len(files) == 3
+        return sum(len(json.loads(f.read_text())["annotations"]) for f in files)
+
+    assert people_found() > 0
+    assert people_found("--det-size", "288", "--det-thr", "0.999") == 0
+    missing = runner.invoke(app, ["eval", "--data", str(root), "--boxes", "detector", "--weights",
+                                  str(tiny_checkpoint), "--detector", str(tmp_path / "nope.safetensors"),
+                                  "--out", str(tmp_path / "again")])
+    assert missing.exit_code == 1 and "nope" in missing.stderr and "Traceback" not in missing.output
