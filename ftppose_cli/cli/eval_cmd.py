@@ -79,9 +79,8 @@ def eval_command(
         raise SystemExit(2)
     try:
         if data is not None:
-            detection = {"detector": detector, "det_thr": det_thr, "det_size": det_size}
             result = _run_split(data, split, boxes, weights, pruning_ratio, device, out / split, version.value, err,
-                                detection)
+                                detector=detector, det_thr=det_thr, det_size=det_size)
         else:
             result = evaluate_folders(gt, pred, version.value)
     except FtpposeError as error:
@@ -104,15 +103,16 @@ def eval_command(
 
 
 def _run_split(data: Path, split: str, boxes: str, weights: Path | None, pruning_ratio: float, device: str,
-               out: Path, version: str, err: Console, detection: dict):
+               out: Path, version: str, err: Console, detector: Path | None = None, det_thr: float | None = None,
+               det_size: int | None = None):
     from ftppose_cli.evaluation.run import predict_split
     from ftppose_cli.pipeline.annotate import AnnotateOptions
     from ftppose_cli.pipeline.builder import build_annotator
 
     options = AnnotateOptions(output_dir=out, write_video=False, overwrite=True,
-                              min_box_score=detection["det_thr"] or 0.0)
+                              min_box_score=det_thr or 0.0)
     annotator = build_annotator(options, weights=weights, device=device, pruning_ratio=pruning_ratio,
-                                use_detector=boxes == "detector", **detection)
+                                use_detector=boxes == "detector", detector=detector, det_thr=det_thr, det_size=det_size)
     with err.status(f"predicting {data / split} ..."):
         run = predict_split(data, split, annotator, out, boxes=boxes, version=version)
     for report in run.reports:

@@ -29,6 +29,7 @@ from ftppose_cli.training.augment import body_mask
 
 CACHE_VERSION = 1
 PAD_VALUE = 114
+MIN_VISIBLE = 0.45  # a box cut to less of its area than this becomes an ignore area (``--min-visible``)
 
 # Scenes kept out of training, used for model selection (a spread of indoor/outdoor, small/large
 # people, video and stills). Everything else trains.
@@ -172,7 +173,7 @@ def _colour_jitter(img: np.ndarray, rng: random.Random) -> np.ndarray:
 
 
 def _place(img: np.ndarray, boxes: np.ndarray, out_w: int, out_h: int, scale: float,
-           rng: random.Random, min_visible: float = 0.45) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+           rng: random.Random, min_visible: float = MIN_VISIBLE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Resize ``img`` by ``scale`` and random-crop/pad it to ``out_w x out_h``.
 
     Returns the canvas, the kept boxes and the ignore boxes (mostly cut off).
@@ -191,7 +192,7 @@ def _place(img: np.ndarray, boxes: np.ndarray, out_w: int, out_h: int, scale: fl
 
 
 def _clip_boxes(b: np.ndarray, x0: float, y0: float, x1: float, y1: float,
-                min_visible: float = 0.45) -> tuple[np.ndarray, np.ndarray]:
+                min_visible: float = MIN_VISIBLE) -> tuple[np.ndarray, np.ndarray]:
     """Clip boxes to the visible area: those keeping ``min_visible`` of their area are kept, the rest ignored.
 
     A person the crop cuts in half is still labelled with the cut box when kept, which teaches
@@ -239,7 +240,7 @@ class PersonCutouts:
         self.by_scene = [by_scene[s] for s in sorted(by_scene)]
 
     def paste(self, canvas: np.ndarray, rng: random.Random,
-              min_visible: float = 0.45) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+              min_visible: float = MIN_VISIBLE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Paste one person onto ``canvas`` (in place) at a random size and place.
 
         Returns ``(canvas, kept boxes, ignore boxes)`` for the pasted person (0 or 1 of each).
@@ -280,9 +281,9 @@ class DetectorTrainSet:
     def __init__(self, cache: str | Path, records: list[FrameRecord], size: int = 320,
                  samples_per_epoch: int = 4000, mosaic: float = 0.3, seed: int = 0,
                  zoom: tuple[float, float] = (0.55, 1.6), cutouts: PersonCutouts | None = None,
-                 paste: float = 0.0, min_visible: float = 0.45) -> None:
+                 paste: float = 0.0, min_visible: float = MIN_VISIBLE) -> None:
         self.cache = Path(cache)
-        self.min_visible = min_visible  # a box cut to less of its area than this becomes an ignore area
+        self.min_visible = min_visible
         self.zoom = zoom
         self.cutouts = cutouts
         self.paste = paste  # probability of pasting 1-3 people from other scenes onto a sample

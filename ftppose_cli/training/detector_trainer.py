@@ -46,7 +46,7 @@ class DetectorTrainConfig:
     zoom: tuple[float, float] = (0.55, 1.6)  # a frame's longer side, in training-crop sides
     paste: float = 0.0          # probability of pasting 1-3 people of other scenes onto a sample
     paste_from: str | None = None  # pose crop cache the pasted people come from (needed when paste > 0)
-    min_visible: float = 0.45   # a person cut to less of their box area than this is ignored, not a positive
+    min_visible: float = dd.MIN_VISIBLE  # a person cut to less of their box area is ignored, not a positive
     val_max_frames: int = 400
     threads: int = 1
     workers: int = 0
