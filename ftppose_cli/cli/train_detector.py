@@ -22,7 +22,8 @@ def train_detector_command(
                                            "(best val checkpoint).", rich_help_panel="Output")] = Path("runs/detector"),
     cache: Annotated[Optional[Path], typer.Option(help="Frame cache folder (default: OUT/frames).",
                                                   rich_help_panel="Data")] = None,
-    size: Annotated[str, typer.Option(help="Detector size: tiny, small, medium.", rich_help_panel="Model")] = "small",
+    size: Annotated[str, typer.Option(help="Detector size: tiny, small, medium, large.",
+                                      rich_help_panel="Model")] = "small",
     init_from: Annotated[Optional[Path], typer.Option(help="Start from these detector weights (e.g. "
                                                       "weights/detector.safetensors) instead of random ones.",
                                                       rich_help_panel="Model")] = None,
