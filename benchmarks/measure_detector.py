@@ -2,7 +2,7 @@
 against the teacher, and CPU latency per 640-pixel frame.
 
     python benchmarks/measure_detector.py [--weights weights/detector.safetensors]
-        [--data ../shared/data] [--cache /work/cache/detector/frames512] [--threads 2]
+        [--data ../shared/data] [--cache /work/cache/detector/frames512] [--threads 2] [--fit-check 17]
     python benchmarks/measure_detector.py --boxes teacher_boxes.json --conf 0.3   # saved boxes instead
 
 ``--boxes`` scores detections saved by another detector (``benchmarks/teacher_boxes.py`` writes the
@@ -100,13 +100,17 @@ def posetrack_heldout(root: Path, variant: str = "bbox"):
     return imgs, gts, kw, names
 
 
-def teacher_val(cache: Path, every: int = 5):
+def teacher_frames(cache: Path, every: int = 5, split: str = "val"):
+    """Every ``every``-th kept frame of each clip of one split, with its teacher boxes as GT.
+
+    The training split scored the same way tells underfitting (train as low as val) from
+    overfitting (train far above val)."""
     from ftppose_cli.training import detector_data as dd
 
     records = dd.drop_suspect_negatives(dd.load_records(cache))
-    _, val = dd.split_by_scene(records)
+    train, val = dd.split_by_scene(records)
     by_src: dict[str, list] = {}
-    for r in val:
+    for r in val if split == "val" else train:
         by_src.setdefault(r.source, []).append(r)
     picked = [r for src in sorted(by_src) for r in by_src[src][::every]]
     return [cv2.imread(str(cache / r.file)) for r in picked], [r.boxes for r in picked], None
@@ -168,6 +172,9 @@ def main() -> int:
     ap.add_argument("--conf", type=float, default=None, help="override the stored threshold")
     ap.add_argument("--boxes", default=None,
                     help="score boxes saved in this JSON (benchmarks/teacher_boxes.py) instead of --weights")
+    ap.add_argument("--fit-check", type=int, default=0, metavar="N",
+                    help="also score the training scenes (every Nth frame) against the teacher, to tell "
+                         "underfitting from overfitting")
     ap.add_argument("--json", default=None, help="also write the numbers here")
     args = ap.parse_args()
 
@@ -206,7 +213,10 @@ def main() -> int:
         return 0
     cache = Path(args.cache)
     if (cache / "index.json").exists():
-        out["teacher_val"] = report("val scenes vs teacher (every 5th)", det, *teacher_val(cache))
+        out["teacher_val"] = report("val scenes vs teacher (every 5th)", det, *teacher_frames(cache))
+        if args.fit_check:
+            out["teacher_train"] = report(f"train scenes vs teacher (every {args.fit_check}th)", det,
+                                          *teacher_frames(cache, args.fit_check, "train"))
     else:
         print(f"{cache} not found: skipping val-split numbers")
 
