@@ -39,6 +39,9 @@ def train_detector_command(
                                          "sample (copy-paste).", rich_help_panel="Augmentation")] = 0.0,
     paste_from: Annotated[Optional[Path], typer.Option(help="Pose crop cache (`ftppose train --cache`) the pasted "
                                                        "people are cut from.", rich_help_panel="Augmentation")] = None,
+    decoys: Annotated[float, typer.Option(min=0.0, max=1.0, help="Probability of pasting 1-2 decoys onto a sample: "
+                                          "a pasted person's silhouette filled with background, with no box "
+                                          "(needs --paste-from).", rich_help_panel="Augmentation")] = 0.0,
     min_visible: Annotated[float, typer.Option(min=0.0, max=1.0, help="A person a crop cuts to less than this "
                                                "fraction of their box area is an ignore area, not a positive.",
                                                rich_help_panel="Augmentation")] = 0.45,
@@ -58,7 +61,8 @@ def train_detector_command(
         data=None if data is None else str(data), cache=str(cache or out / "frames"), out=str(out), size=size,
         epochs=epochs, samples_per_epoch=samples_per_epoch, batch_size=batch_size, train_size=train_size, lr=lr,
         zoom=zoom, paste=paste, paste_from=None if paste_from is None else str(paste_from), min_visible=min_visible,
-        threads=threads, workers=workers, seed=seed, init_from=None if init_from is None else str(init_from),
+        decoys=decoys, threads=threads, workers=workers, seed=seed,
+        init_from=None if init_from is None else str(init_from),
         time_budget_s=None if time_budget is None else time_budget * 60)
     try:
         state = train_detector(cfg, resume=resume, log=console.print)

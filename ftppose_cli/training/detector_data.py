@@ -239,14 +239,18 @@ class PersonCutouts:
             raise ValueError(f"{root}: no people to paste outside the excluded scenes")
         self.by_scene = [by_scene[s] for s in sorted(by_scene)]
 
-    def paste(self, canvas: np.ndarray, rng: random.Random,
-              min_visible: float = MIN_VISIBLE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def paste(self, canvas: np.ndarray, rng: random.Random, min_visible: float = MIN_VISIBLE,
+              texture: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Paste one person onto ``canvas`` (in place) at a random size and place.
 
         Returns ``(canvas, kept boxes, ignore boxes)`` for the pasted person (0 or 1 of each).
+        With ``texture`` the silhouette is filled with it instead of the person, and no box is
+        returned: a decoy with a pasted person's outline and feathered edge but no person inside,
+        so that the edge of a pasted shape is not by itself evidence of a person.
         """
         i = rng.choice(rng.choice(self.by_scene))
-        crop = np.asarray(self.crops[i, self.radius])
+        crop = np.asarray(self.crops[i, self.radius]) if texture is None else \
+            cv2.resize(texture, (self.side, self.side), interpolation=cv2.INTER_AREA)
         mask = body_mask(self.keypoints[i], self.visible[i].astype(np.float32), crop.shape[:2])
         bw, bh = (float(v) for v in self.box_wh[i])
         out_h, out_w = canvas.shape[:2]
@@ -266,6 +270,8 @@ class PersonCutouts:
         alpha = mask[y0 - oy:y1 - oy, x0 - ox:x1 - ox, None]
         region = canvas[y0:y1, x0:x1].astype(np.float32)
         canvas[y0:y1, x0:x1] = np.rint(region * (1 - alpha) + crop[y0 - oy:y1 - oy, x0 - ox:x1 - ox] * alpha)
+        if texture is not None:
+            return canvas, np.zeros((0, 4), np.float32), np.zeros((0, 4), np.float32)
         half_w, half_h = bw * scale / 2, bh * scale / 2
         box = [ox + size / 2 - half_w, oy + size / 2 - half_h, ox + size / 2 + half_w, oy + size / 2 + half_h]
         return (canvas, *_clip_boxes(box, 0, 0, out_w, out_h, min_visible))
@@ -281,8 +287,9 @@ class DetectorTrainSet:
     def __init__(self, cache: str | Path, records: list[FrameRecord], size: int = 320,
                  samples_per_epoch: int = 4000, mosaic: float = 0.3, seed: int = 0,
                  zoom: tuple[float, float] = (0.55, 1.6), cutouts: PersonCutouts | None = None,
-                 paste: float = 0.0, min_visible: float = MIN_VISIBLE) -> None:
+                 paste: float = 0.0, min_visible: float = MIN_VISIBLE, decoys: float = 0.0) -> None:
         self.cache = Path(cache)
+        self.decoys = decoys  # probability of pasting 1-2 person-shaped patches of background (no box)
         self.min_visible = min_visible
         self.zoom = zoom
         self.cutouts = cutouts
@@ -310,6 +317,18 @@ class DetectorTrainSet:
     def _load(self, rec: FrameRecord) -> tuple[np.ndarray, np.ndarray]:
         img = cv2.imread(str(self.cache / rec.file), cv2.IMREAD_COLOR)
         return img, rec.boxes.copy()
+
+    def _background(self, rng: random.Random, tries: int = 10) -> np.ndarray | None:
+        """A square patch of a training frame that touches none of its teacher boxes, or None."""
+        img, boxes = self._load(self._pick(rng))
+        h, w = img.shape[:2]
+        for _ in range(tries):
+            side = max(8, round(min(h, w) * rng.uniform(0.15, 0.6)))
+            x0, y0 = rng.randint(0, w - side), rng.randint(0, h - side)
+            if not len(boxes) or not ((boxes[:, 0] < x0 + side) & (boxes[:, 2] > x0) &
+                                      (boxes[:, 1] < y0 + side) & (boxes[:, 3] > y0)).any():
+                return img[y0:y0 + side, x0:x0 + side]
+        return None
 
     def _single(self, rng: random.Random, out_w: int, out_h: int):
         """One frame, flipped at random, scaled so its longer side is ``zoom`` (by default 0.55-1.6)
@@ -341,6 +360,11 @@ class DetectorTrainSet:
             img, boxes, ignore = canvas, np.concatenate(all_b), np.concatenate(all_i)
         else:
             img, boxes, ignore = self._single(rng, s, s)
+        if self.cutouts is not None and self.decoys > 0 and rng.random() < self.decoys:
+            for _ in range(rng.randint(1, 2)):
+                texture = self._background(rng)
+                if texture is not None:
+                    img = self.cutouts.paste(img, rng, texture=texture)[0]
         if self.cutouts is not None and rng.random() < self.paste:
             all_b, all_i = [boxes], [ignore]
             for _ in range(rng.randint(1, 3)):

@@ -47,6 +47,7 @@ class DetectorTrainConfig:
     paste: float = 0.0          # probability of pasting 1-3 people of other scenes onto a sample
     paste_from: str | None = None  # pose crop cache the pasted people come from (needed when paste > 0)
     min_visible: float = dd.MIN_VISIBLE  # a person cut to less of their box area is ignored, not a positive
+    decoys: float = 0.0         # probability of pasting 1-2 person-shaped background patches (needs paste_from)
     val_max_frames: int = 400
     threads: int = 1
     workers: int = 0
@@ -257,13 +258,13 @@ def train_detector(cfg: DetectorTrainConfig, resume: bool = True, log=print, pro
         log(f"resumed from {last} at epoch {state['epoch']} (best val F1 {state['best_f1']:.3f})")
 
     cutouts = None
-    if cfg.paste > 0:
+    if cfg.paste > 0 or cfg.decoys > 0:
         if not cfg.paste_from:
-            raise FileNotFoundError("pasting people needs a pose crop cache to cut them from (--paste-from)")
+            raise FileNotFoundError("pasting people or decoys needs a pose crop cache to cut them from (--paste-from)")
         cutouts = dd.PersonCutouts(cfg.paste_from, exclude_scenes={r.scene for r in val_recs})
     base = dd.DetectorTrainSet(cache, train_recs, size=cfg.train_size, samples_per_epoch=cfg.samples_per_epoch,
                                mosaic=cfg.mosaic, seed=cfg.seed, zoom=tuple(cfg.zoom), cutouts=cutouts,
-                               paste=cfg.paste, min_visible=cfg.min_visible)
+                               paste=cfg.paste, min_visible=cfg.min_visible, decoys=cfg.decoys)
     ds = dd.DetectorTorchDataset(base, model.config.stride)
     val_imgs, val_gts = _val_subset(cache, val_recs, cfg.val_max_frames)
     log(f"val subset: {len(val_imgs)} frames, {sum(len(g) for g in val_gts)} teacher boxes")

@@ -1,4 +1,4 @@
-"""Detector training samples: boxes cut by the crop, and people pasted from the pose crop cache."""
+"""Detector training samples: boxes cut by the crop, people pasted from the pose crop cache, decoys."""
 
 from __future__ import annotations
 
@@ -88,6 +88,45 @@ def test_pasting_adds_people_and_keeps_the_frames_own(frame_cache: Path, crop_ca
         np.testing.assert_array_equal(ignore_p[:len(ignore)], ignore)
         added += len(boxes_p) + len(ignore_p) - len(boxes) - len(ignore)
     assert added >= 8  # 1-3 people a sample, a few of them mostly off the canvas
+
+
+def test_a_decoy_is_a_silhouette_of_texture_with_no_box(crop_cache: Path) -> None:
+    cutouts = dd.PersonCutouts(crop_cache, exclude_scenes=set())
+    texture = np.full((50, 50, 3), 200, np.uint8)
+    drawn = 0
+    for seed in range(10):
+        person = cutouts.paste(np.zeros((160, 160, 3), np.uint8), random.Random(seed))[0]
+        canvas, kept, ignored = cutouts.paste(np.zeros((160, 160, 3), np.uint8), random.Random(seed), texture=texture)
+        assert len(kept) == 0 and len(ignored) == 0
+        # the same draw paints the silhouette the person would have (the person's own dark pixels aside)
+        assert not ((person.max(axis=2) > 0) & (canvas.max(axis=2) == 0)).any()
+        assert canvas.max() <= 200
+        drawn += int((canvas == 200).all(axis=2).any())
+    assert drawn >= 5
+
+
+def test_background_patches_avoid_the_teacher_boxes(frame_cache: Path) -> None:
+    data = dd.DetectorTrainSet(frame_cache, dd.load_records(frame_cache), size=64, mosaic=0.0, seed=0)
+    rng = random.Random(0)
+    patches = [data._background(rng) for _ in range(20)]
+    found = [p for p in patches if p is not None]
+    assert len(found) >= 10
+    assert all(p.max() < 120 for p in found)  # the person is a bright rectangle on a dark frame
+
+
+def test_decoys_change_the_picture_and_add_no_boxes(frame_cache: Path, crop_cache: Path) -> None:
+    records = dd.load_records(frame_cache)
+    cutouts = dd.PersonCutouts(crop_cache, exclude_scenes=set())
+    plain = dd.DetectorTrainSet(frame_cache, records, size=64, mosaic=0.0, seed=5, cutouts=cutouts)
+    decoyed = dd.DetectorTrainSet(frame_cache, records, size=64, mosaic=0.0, seed=5, cutouts=cutouts, decoys=1.0)
+    changed = 0
+    for index in range(8):
+        image, boxes, ignore = plain.sample(index)
+        image_d, boxes_d, ignore_d = decoyed.sample(index)
+        np.testing.assert_array_equal(boxes_d, boxes)
+        np.testing.assert_array_equal(ignore_d, ignore)
+        changed += int(not np.array_equal(image_d, image))
+    assert changed >= 4
 
 
 def test_zoom_sets_the_size_of_the_frame_on_the_canvas(frame_cache: Path) -> None:
