@@ -7,6 +7,11 @@ model milliseconds per person crop.
 
     python benchmarks/measure_pose.py                                   # weights/pose, ../shared/data/heldout
     python benchmarks/measure_pose.py --weights /work/cache/runs/tiny_k1/best.safetensors --flip-test
+    python benchmarks/measure_pose.py --train-cache /work/cache/pose_crops   # + the training people's mean pose
+
+Two image-blind reference lines: "average pose" is the leave-one-out mean of the other held-out
+people of the same dataset (it knows what they share); "training mean" (with ``--train-cache``) is
+the mean pose of the training people of a crop cache, all that an image-blind model could know.
 """
 
 from __future__ import annotations
@@ -19,7 +24,13 @@ from pathlib import Path
 import torch
 
 from ftppose_cli.benchmarking.runner import with_window
-from ftppose_cli.evaluation.heldout import HeldoutResult, average_pose_baseline, evaluate_heldout, load_heldout
+from ftppose_cli.evaluation.heldout import (
+    HeldoutResult,
+    average_pose_baseline,
+    evaluate_heldout,
+    fixed_pose_baseline,
+    load_heldout,
+)
 from ftppose_cli.formats.joints import POSETRACK_JOINTS
 from ftppose_cli.models.checkpoint import load_model
 from ftppose_cli.runtime import default_pose_weights, resolve_device
@@ -39,6 +50,9 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--posetrack-box-scale", type=float, default=1.0,
                         help="give the model PoseTrack people's boxes scaled by this about their centre "
                              "(PCK still uses the original box): what the looser PoseTrack box costs")
+    parser.add_argument("--train-cache", type=Path, default=None,
+                        help="crop cache of the training data (ftppose train --cache): also score its training "
+                             "people's mean pose placed in each box")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--json", type=Path, default=None, help="also write every result here")
@@ -85,6 +99,14 @@ def main() -> None:
     if not model.temporal:
         print("single-frame model: the pruning ratio has no effect on its predictions")
     baseline = average_pose_baseline(data)
+    references = {"average pose": baseline}
+    if args.train_cache:
+        from ftppose_cli.training.datasets import CropCache
+
+        cache = CropCache(args.train_cache)
+        train, _ = cache.split_by_scene(cache.val_scenes)
+        references["training mean"] = fixed_pose_baseline(data, cache.mean_pose(train))
+        print(f"training mean pose: {len(train)} people of {args.train_cache}")
     box_scale = {"posetrack18": args.posetrack_box_scale}
     if args.posetrack_box_scale != 1.0:
         print(f"PoseTrack people's boxes given to the model scaled by {args.posetrack_box_scale:g}")
@@ -97,11 +119,13 @@ def main() -> None:
             print(_line(f"ratio {r:g}", result, name))
             low_high = [result.scores[name].pck_interval[t] for t in (0.05, 0.1, 0.2)]
             print(f"{'  95% interval':14s} " + " ".join(f"{f'{lo:.2f}-{hi:.2f}':>8s}" for lo, hi in low_high))
-        print(_line("average pose", baseline, name))
+        for label, reference in references.items():
+            print(_line(label, reference, name))
         if args.per_joint:
-            _per_joint(name, {**{f"ratio {r:g}": res for r, res in results.items()}, "average pose": baseline})
+            _per_joint(name, {**{f"ratio {r:g}": res for r, res in results.items()}, **references})
     if args.json:
-        args.json.write_text(json.dumps({"weights": str(args.weights), "average_pose": baseline.to_dict(),
+        extra = {"training_mean_pose": references["training mean"].to_dict()} if args.train_cache else {}
+        args.json.write_text(json.dumps({"weights": str(args.weights), "average_pose": baseline.to_dict(), **extra,
                                          "ratios": [results[r].to_dict() for r in ratios]}, indent=2) + "\n")
 
 

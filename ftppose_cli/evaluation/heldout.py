@@ -30,7 +30,7 @@ from ftppose_cli.evaluation.pck import facing_calls, pck, pck_interval, per_join
 from ftppose_cli.formats.joints import JOINT_INDEX, NUM_JOINTS, POSETRACK_JOINTS, flip_permutation
 from ftppose_cli.formats.keypoint_annotations import AnnotatedPerson, load_annotated_people
 from ftppose_cli.models.ftppose import FTPPose
-from ftppose_cli.pipeline.crops import box_to_center_scale
+from ftppose_cli.pipeline.crops import normalise_poses, place_poses
 from ftppose_cli.pipeline.estimator import PoseEstimator
 
 PCK_THRESHOLDS: tuple[float, ...] = (0.05, 0.1, 0.2)
@@ -217,15 +217,16 @@ def evaluate_heldout(
 def average_pose_predictions(people: list[AnnotatedPerson]) -> np.ndarray:
     """Leave-one-out mean pose of the other people, placed in each person's box.
 
-    Poses are normalised by the crop the model would see (box centre and the
-    aspect-padded crop size), averaged per joint over the other people of the
+    Poses are normalised by the crop the model would see (:func:`normalise_poses`),
+    averaged per joint over the other people of the
     same dataset (box conventions differ between datasets), falling back to
     all other people, then to the crop centre, where a joint has no sample.
     It is the score of a model that ignores the image: a trained model that
-    does not clearly beat it has not learned much.
+    does not clearly beat it has not learned much. Being built from the other held-out
+    people, it also knows what they share (on the PoseTrack frames: seated, seen from behind).
     """
-    centers, sizes = box_to_center_scale(np.stack([p.box_xyxy for p in people]))
-    norm = (np.stack([p.keypoints for p in people]) - centers[:, None]) / sizes[:, None]
+    boxes = np.stack([p.box_xyxy for p in people])
+    norm = normalise_poses(np.stack([p.keypoints for p in people]), boxes)
     weight = np.stack([p.labelled for p in people]).astype(np.float64)[..., None]
     contrib = norm * weight
     datasets = np.array([p.dataset for p in people])
@@ -240,10 +241,23 @@ def average_pose_predictions(people: list[AnnotatedPerson]) -> np.ndarray:
             all_count = total_count - weight[i]
             fallback = np.where(all_count > 0, (total_sum - contrib[i]) / np.maximum(all_count, 1), 0.0)
             pred[i] = np.where(np.isnan(mean), fallback, mean)
-    return (pred * sizes[:, None] + centers[:, None]).astype(np.float32)
+    return place_poses(pred, boxes)
 
 
 def average_pose_baseline(data: HeldoutSet | str | Path) -> HeldoutResult:
     """The average-pose reference line (see :func:`average_pose_predictions`)."""
     heldout = data if isinstance(data, HeldoutSet) else load_heldout(data)
     return HeldoutResult("average pose", score_predictions(heldout.people, average_pose_predictions(heldout.people)))
+
+
+def fixed_pose_baseline(data: HeldoutSet | str | Path, pose: np.ndarray,
+                        method: str = "training mean pose") -> HeldoutResult:
+    """One normalised pose ``(17, 2)`` (:func:`normalise_poses`) placed in every person's box.
+
+    With the mean pose of a model's training people (``CropCache.mean_pose``) this is an
+    image-blind model that knows only what the trained model could know, unlike the leave-one-out
+    line of :func:`average_pose_baseline`, which also knows the held-out people's own poses.
+    """
+    heldout = data if isinstance(data, HeldoutSet) else load_heldout(data)
+    boxes = np.stack([p.box_xyxy for p in heldout.people])
+    return HeldoutResult(method, score_predictions(heldout.people, place_poses(pose, boxes)))

@@ -26,6 +26,19 @@ def box_to_center_scale(
     return center, np.stack([w, h], axis=1) * padding
 
 
+def normalise_poses(keypoints: np.ndarray, boxes_xyxy: np.ndarray) -> np.ndarray:
+    """Joints ``(n, 17, 2)`` relative to the crop the model would see for each box: minus its
+    centre, divided by the aspect-padded crop size. The frame in which image-blind poses are averaged."""
+    centers, sizes = box_to_center_scale(np.asarray(boxes_xyxy, np.float32).reshape(-1, 4))
+    return (np.asarray(keypoints, np.float32) - centers[:, None]) / sizes[:, None]
+
+
+def place_poses(poses: np.ndarray, boxes_xyxy: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`normalise_poses`: normalised poses (one per box, or one for all) to pixels."""
+    centers, sizes = box_to_center_scale(np.asarray(boxes_xyxy, np.float32).reshape(-1, 4))
+    return (np.asarray(poses, np.float32) * sizes[:, None] + centers[:, None]).astype(np.float32)
+
+
 def crop_affine(center: np.ndarray, size: np.ndarray, out_size: tuple[int, int], rotation: float = 0.0) -> np.ndarray:
     """2x3 affine taking the image region (centre, size (w, h), rotation in degrees) to ``out_size`` (H, W)."""
     out_h, out_w = out_size

@@ -15,7 +15,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ftppose_cli.formats.joints import JOINT_INDEX, flip_permutation
-from ftppose_cli.pipeline.crops import box_to_center_scale, crop_affine, to_model_input, warp_crop
+from ftppose_cli.pipeline.crops import box_to_center_scale, crop_affine, normalise_poses, to_model_input, warp_crop
 from ftppose_cli.training.augment import (
     aspect_stretch, background_patch, blur_face, body_mask, cover_face, jitter_affine, neighbour_offset, occlude,
     paste_neighbour, paste_on_background, photometric, random_geometry,
@@ -52,6 +52,20 @@ class CropCache:
     def split_by_scene(self, val_scenes: set[str]) -> tuple[np.ndarray, np.ndarray]:
         is_val = np.isin(self.scene, sorted(val_scenes))
         return np.flatnonzero(~is_val), np.flatnonzero(is_val)
+
+    def mean_pose(self, indices: np.ndarray) -> np.ndarray:
+        """Per-joint mean ``(17, 2)`` of these people's labelled joints (visibility >= 0.5), normalised
+        by the crop the model sees (``normalise_poses``); 0 (the crop centre) for a joint never labelled.
+
+        Placed in a box it is the best image-blind guess this data allows: the baseline a model
+        trained on these people must beat to have learned anything from the pixels.
+        """
+        half = self.info["side"] / 2
+        wh = self.box_wh[indices]
+        boxes = np.concatenate([half - wh / 2, half + wh / 2], axis=1)
+        norm = normalise_poses(self.keypoints[indices], boxes)
+        weight = (self.visibility[indices] >= 0.5)[..., None]
+        return ((norm * weight).sum(0) / np.maximum(weight.sum(0), 1)).astype(np.float32)
 
     def scene_weights(self, indices: np.ndarray, power: float = 0.5, balance_facing: bool = False) -> np.ndarray:
         """Per-sample weights so a scene with n people is drawn about n**power times as often as one with 1.

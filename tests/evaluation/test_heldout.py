@@ -248,6 +248,21 @@ def test_average_pose_is_leave_one_out() -> None:
     np.testing.assert_allclose(pred[1], other[0].keypoints, atol=1e-3)
 
 
+def test_fixed_pose_baseline_places_one_pose_in_every_box() -> None:
+    from ftppose_cli.pipeline.crops import normalise_poses
+
+    unit = np.random.default_rng(1).uniform(0.2, 0.8, (NUM_JOINTS, 2))
+    boxes = [[0, 0, 30, 40], [100, 50, 160, 130]]
+    people = [AnnotatedPerson("d", Path("x.jpg"), np.array(b, np.float32),
+                              (np.array(b[:2]) + unit * [b[2] - b[0], b[3] - b[1]]).astype(np.float32),
+                              np.ones(NUM_JOINTS, bool), None) for b in boxes]
+    pose = normalise_poses(people[0].keypoints[None], np.array(boxes[:1], np.float32))[0]
+    exact = heldout.fixed_pose_baseline(heldout.HeldoutSet(Path("."), people), pose, "mine")
+    assert exact.method == "mine" and exact.overall.pck == {0.05: 1.0, 0.1: 1.0, 0.2: 1.0}
+    off = heldout.fixed_pose_baseline(heldout.HeldoutSet(Path("."), people), pose + 1.0)
+    assert off.overall.pck[0.2] == 0.0
+
+
 def test_folder_without_annotations_is_an_input_error(tmp_path: Path) -> None:
     (tmp_path / "x.json").write_text(json.dumps([{"bbox": [0, 0, 1, 1]}]))
     with pytest.raises(InputError, match="no annotated people"):

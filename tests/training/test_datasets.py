@@ -208,3 +208,26 @@ def test_face_blur_keeps_every_label_and_leaves_people_seen_from_behind_alone(tm
         assert torch.equal(b["joints"], a["joints"]) and torch.equal(b["target"], a["target"])
         if i >= 2:
             assert torch.equal(b["inputs"], a["inputs"])
+
+
+def test_mean_pose_averages_labelled_joints_in_the_models_crop_frame(tmp_path: Path) -> None:
+    from crop_factory import synthetic_crop_cache
+
+    from ftppose_cli.pipeline.crops import normalise_poses, place_poses
+
+    root = synthetic_crop_cache(tmp_path / "c", count=4)
+    meta = dict(np.load(root / "meta.npz"))
+    meta["keypoints"][0, 0] = [0.0, 0.0]  # far off, but not labelled: it must not count
+    meta["visibility"][0, 0] = 0.2
+    np.savez(root / "meta.npz", **meta)
+    cache = CropCache(root)
+    side = cache.info["side"]
+    boxes = np.concatenate([side / 2 - cache.box_wh / 2, side / 2 + cache.box_wh / 2], axis=1)
+    norm = normalise_poses(cache.keypoints, boxes)
+
+    mean = cache.mean_pose(np.array([0, 1]))
+    np.testing.assert_allclose(mean[0], norm[1, 0], atol=1e-6)
+    np.testing.assert_allclose(mean[1:], norm[:2, 1:].mean(0), atol=1e-6)
+    # One person's mean pose, placed back in their own box, is their own labelled joints.
+    np.testing.assert_allclose(place_poses(cache.mean_pose(np.array([2])), boxes[2:3])[0], cache.keypoints[2],
+                               atol=1e-3)
