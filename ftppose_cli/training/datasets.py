@@ -53,6 +53,12 @@ class CropCache:
         is_val = np.isin(self.scene, sorted(val_scenes))
         return np.flatnonzero(~is_val), np.flatnonzero(is_val)
 
+    def boxes(self, indices: np.ndarray) -> np.ndarray:
+        """Teacher boxes ``(n, 4)`` xyxy in cached pixels: every crop is centred on its person's box."""
+        half = self.crops.shape[2] / 2
+        wh = self.box_wh[indices].reshape(-1, 2)
+        return np.concatenate([half - wh / 2, half + wh / 2], axis=1)
+
     def mean_pose(self, indices: np.ndarray) -> np.ndarray:
         """Per-joint mean ``(17, 2)`` of these people's labelled joints (visibility >= 0.5), normalised
         by the crop the model sees (``normalise_poses``); 0 (the crop centre) for a joint never labelled.
@@ -60,11 +66,8 @@ class CropCache:
         Placed in a box it is the best image-blind guess this data allows: the baseline a model
         trained on these people must beat to have learned anything from the pixels.
         """
-        half = self.info["side"] / 2
-        wh = self.box_wh[indices]
-        boxes = np.concatenate([half - wh / 2, half + wh / 2], axis=1)
-        norm = normalise_poses(self.keypoints[indices], boxes)
-        weight = (self.visibility[indices] >= 0.5)[..., None]
+        norm = normalise_poses(self.keypoints[indices], self.boxes(indices))
+        weight = (self.visibility[indices] >= VISIBLE)[..., None]
         return ((norm * weight).sum(0) / np.maximum(weight.sum(0), 1)).astype(np.float32)
 
     def scene_weights(self, indices: np.ndarray, power: float = 0.5, balance_facing: bool = False) -> np.ndarray:
@@ -172,10 +175,8 @@ class PoseWindowDataset(Dataset):
 
     def _crop_region(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """Centre and size (w, h) of the unaugmented crop of cached person ``index`` (cached pixels)."""
-        side = self.cache.crops.shape[2]
-        box_w, box_h = self.cache.box_wh[index]
-        box = np.array([side / 2 - box_w / 2, side / 2 - box_h / 2, side / 2 + box_w / 2, side / 2 + box_h / 2])
-        center, size = box_to_center_scale(box[None], aspect=self.input_size[1] / self.input_size[0])
+        center, size = box_to_center_scale(self.cache.boxes(np.array([index])),
+                                           aspect=self.input_size[1] / self.input_size[0])
         return center[0], size[0]
 
     def _add_neighbour(self, crops: np.ndarray, joints: np.ndarray, weights: np.ndarray,
