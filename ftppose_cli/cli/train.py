@@ -21,7 +21,8 @@ def train_command(
     out: Annotated[Path, typer.Option(help="Run folder: last.pt (resume state), best.* (exported checkpoint).",
                                       rich_help_panel="Output")],
     data: Annotated[Optional[Path], typer.Option(help="Teacher-labelled corpus (videos/, images/, labels/, "
-                                                 "manifest.json) to build the crop cache from.",
+                                                 "manifest.json, and lspet.json if labelled with LSPet) to "
+                                                 "build the crop cache from.",
                                                  rich_help_panel="Data")] = None,
     annotations: Annotated[Optional[Path], typer.Option(help="COCO-keypoint or PoseTrack18 JSON (a file or a "
                                                         "folder of them) to build the crop cache from, instead "
@@ -29,6 +30,9 @@ def train_command(
     val_annotations: Annotated[Optional[Path], typer.Option(help="Annotations of the validation people (e.g. "
                                                             "PoseTrack's val folder); default: every 20th scene "
                                                             "of --annotations.", rich_help_panel="Data")] = None,
+    frame_step: Annotated[int, typer.Option(min=1, help="With --data: keep every n-th labelled video frame "
+                                            "(neighbouring frames are nearly the same picture).",
+                                            rich_help_panel="Data")] = 1,
     images: Annotated[Optional[Path], typer.Option(help="Folder the annotations' image file names are relative "
                                                    "to (COCO's train2017/); default: beside the JSON or above "
                                                    "it (PoseTrack).", rich_help_panel="Data")] = None,
@@ -100,7 +104,8 @@ def train_command(
         if data is not None and annotations is not None:
             raise FtpposeError(None, "--data and --annotations are two sources for one cache: pass one of them")
         if not (cache / "info.json").exists():
-            _build_cache(cache, data, annotations, (val_annotations, val_images or images), images, console)
+            _build_cache(cache, data, annotations, (val_annotations, val_images or images), images, console,
+                         frame_step)
         if temporal_only and window < 2:
             raise FtpposeError(None, "--temporal-only trains the temporal path: it needs --window 2 or more")
         overrides: dict = {"stem": stem}
@@ -134,14 +139,26 @@ def train_command(
 
 
 def _build_cache(cache: Path, data: Optional[Path], annotations: Optional[Path],
-                 val: tuple[Optional[Path], Optional[Path]], images: Optional[Path], console: Console) -> None:
+                 val: tuple[Optional[Path], Optional[Path]], images: Optional[Path], console: Console,
+                 frame_step: int = 1) -> None:
     """Cut the crop cache from the teacher corpus or from annotations (validation: ``val`` = (annotations, images))."""
     from ftppose_cli.training.crop_cache import build_crop_cache
 
     if data is not None:
-        from ftppose_cli.training.teacher_labels import TEACHER_VAL_SCENES, load_teacher_samples
+        from ftppose_cli.training.teacher_labels import (
+            LSPET_VAL_SCENE,
+            TEACHER_VAL_SCENES,
+            load_lspet_samples,
+            load_teacher_samples,
+        )
 
-        build_crop_cache(load_teacher_samples(data), data, cache, val_scenes=set(TEACHER_VAL_SCENES))
+        samples = load_teacher_samples(data, frame_step)
+        val_scenes = set(TEACHER_VAL_SCENES)
+        if (data / "lspet.json").exists():  # written by scripts/label_corpus.py --lspet
+            samples += load_lspet_samples(data)
+            val_scenes.add(LSPET_VAL_SCENE)
+        console.print(f"{len(samples)} labelled people, validation scenes: {', '.join(sorted(val_scenes))}")
+        build_crop_cache(samples, data, cache, val_scenes=val_scenes)
     elif annotations is not None:
         from ftppose_cli.training.annotation_samples import load_annotation_samples
 

@@ -26,10 +26,12 @@ import cv2
 import numpy as np
 
 from ftppose_cli.training.augment import body_mask
+from ftppose_cli.training.teacher_labels import SCHEMA_THUNDER
 
 CACHE_VERSION = 1
 PAD_VALUE = 114
 MIN_VISIBLE = 0.45  # a box cut to less of its area than this becomes an ignore area (``--min-visible``)
+DETECTOR_BOX_SCORE = 0.4  # schema-2 labels: fused teacher score from which a box is a person to find
 
 # Scenes kept out of training, used for model selection (a spread of indoor/outdoor, small/large
 # people, video and stills). Everything else trains.
@@ -52,9 +54,11 @@ def _scale_for(w: int, h: int, max_side: int) -> float:
     return min(1.0, max_side / max(w, h))
 
 
-def _teacher_boxes(frame: dict, scale: float) -> list[list[float]]:
+def _teacher_boxes(frame: dict, scale: float, min_score: float = 0.0) -> list[list[float]]:
     out = []
     for p in frame["persons"]:
+        if p.get("score", 1.0) < min_score:
+            continue
         x, y, w, h = p["box"]
         if w < 2 or h < 2:
             continue
@@ -80,6 +84,8 @@ def build_frame_cache(data: str | Path, cache: str | Path, max_side: int = 512, 
         src = entry["file"]
         labels = json.loads((data / "labels" / (src + ".json")).read_text())
         scale = _scale_for(labels["width"], labels["height"], max_side)
+        # schema 2 keeps every fused box down to a low score; the first labels only kept confident ones
+        min_score = DETECTOR_BOX_SCORE if labels.get("schema") == SCHEMA_THUNDER else 0.0
         by_frame = {f["frame"]: f for f in labels["frames"]}
         out_dir = cache / "frames" / src.replace("/", "__")
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -94,7 +100,8 @@ def build_frame_cache(data: str | Path, cache: str | Path, max_side: int = 512, 
             if not (cache / rel).exists():
                 cv2.imwrite(str(cache / rel), bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
             records.append({"file": rel, "scene": entry["scene"], "source": src,
-                            "boxes": [[round(v, 1) for v in b] for b in _teacher_boxes(by_frame[idx], scale)]})
+                            "boxes": [[round(v, 1) for v in b]
+                                                       for b in _teacher_boxes(by_frame[idx], scale, min_score)]})
 
         if kind == "video":
             with av.open(str(data / src)) as container:

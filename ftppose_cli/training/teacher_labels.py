@@ -1,17 +1,25 @@
-"""Training samples from teacher pseudo-labels (BlazePose landmarks + detector boxes).
+"""Training samples from teacher pseudo-labels and from LSPet.
 
-The teacher gives 33 BlazePose landmarks; PoseTrack has 17 joints, two of
-which BlazePose lacks. We derive them from the face, using head proportions
-(the eyes sit about half-way between chin and crown; the mouth-to-eye distance
-is roughly a third of that half):
+Two label schemas are read. ``ftppose-teacher-labels/1`` (the first corpus labels) gives
+33 BlazePose landmarks per detector box; ``ftppose-teacher-labels/2``
+(``scripts/label_corpus.py``) gives MoveNet Thunder's 17 COCO keypoints with per-joint
+scores. PoseTrack has 17 joints, two of which neither teacher has:
 
-* ``head_top = eye_mid + 1.7 * (eye_mid - mouth_mid)`` (the crown, along the
-  face's own up direction, so it follows head tilt);
-* ``head_bottom = mouth_mid + 1.0 * (mouth_mid - eye_mid)`` (chin / upper neck,
-  where PoseTrack annotators put it).
+* from BlazePose they come from the face, using head proportions (the eyes sit about
+  half-way between chin and crown; the mouth-to-eye distance is roughly a third of that
+  half): ``head_top = eye_mid + 1.7 (eye_mid - mouth_mid)``,
+  ``head_bottom = mouth_mid + 1.0 (mouth_mid - eye_mid)``;
+* COCO has no mouth, so from Thunder they are a fixed combination of the nose, the eye
+  midpoint and the ear midpoint, each taken relative to the shoulder midpoint
+  (``HEAD_FROM_FACE``): least squares against LSPet's ground-truth neck and head top on its
+  training images, where Thunder labelled the face (``scripts/label_corpus.py`` prints the fit).
+  The combination is rotation-equivariant, so it follows lying and inverted people.
 
-A derived joint is only as visible as the least visible landmark it uses.
-Ears map directly; eyes have no PoseTrack joint and are dropped.
+A derived joint is only as visible as the least visible point it uses. Ears map directly;
+eyes have no PoseTrack joint and are dropped.
+
+LSPet people get their ground-truth limb joints, neck (``head_bottom``) and head top, with
+LSPet's own visibility, plus Thunder's nose and ears.
 """
 
 from __future__ import annotations
@@ -36,8 +44,33 @@ _MOUTH = (9, 10)
 HEAD_TOP_FACTOR = 1.7
 HEAD_BOTTOM_FACTOR = 1.0
 VISIBLE = 0.5
+SCHEMA_THUNDER = "ftppose-teacher-labels/2"
+PERSON_SCORE = 0.4  # fused detector score of a schema-2 person worth a training crop
+MIN_PERSON_SIDE = 40  # pixels, the box's longer side
+MAX_FLIP_ERR = 0.05  # Thunder's crop-vs-mirror disagreement over the body joints, in crop sides
 # Validation scenes of the teacher corpus: two indoor scenes unlike the rest (a bedroom, a dance room).
 TEACHER_VAL_SCENES: tuple[str, ...] = ("sam2_bedroom", "tfjs_dance_room")
+
+# Thunder's per-joint score from which a joint counts as labelled (weight 1); below it, weight 0.
+THUNDER_VISIBLE = 0.3
+# head_top / head_bottom - shoulder_mid = a (nose - shoulder_mid) + b (eye_mid - shoulder_mid)
+# + c (ear_mid - shoulder_mid); (a, b, c) fitted on LSPet's training images (see module docstring).
+HEAD_FROM_FACE: dict[str, tuple[float, float, float]] = {
+    "head_top": (0.0, 1.0, 1.0),
+    "head_bottom": (0.0, 0.0, 0.5),
+}
+_COCO = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
+         "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee",
+         "right_knee", "left_ankle", "right_ankle")
+_COCO_INDEX = {name: i for i, name in enumerate(_COCO)}
+# LSPet's 14 joints in joints.mat order; "neck" is PoseTrack's head_bottom (MPII's upper neck).
+LSPET_JOINTS: tuple[str, ...] = (
+    "right_ankle", "right_knee", "right_hip", "left_hip", "left_knee", "left_ankle", "right_wrist",
+    "right_elbow", "right_shoulder", "left_shoulder", "left_elbow", "left_wrist", "head_bottom", "head_top",
+)
+LSPET_VAL_COUNT = 1000  # LSPet's last 1,000 images: the validation split
+LSPET_VAL_SCENE = "lspet_val"
+LSPET_SCENE_SIZE = 25  # training images per LSPet "scene" (consecutive images), for scene-balanced draws
 
 
 def blazepose_to_posetrack(kp33: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -58,6 +91,60 @@ def blazepose_to_posetrack(kp33: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return xy, vis
 
 
+def _head_basis(kp17: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """The nose, eye-midpoint and ear-midpoint offsets ``(3, 2)`` from the shoulder midpoint, that
+    midpoint, and the lowest score among the points used."""
+    idx = _COCO_INDEX
+    shoulder = kp17[[idx["left_shoulder"], idx["right_shoulder"]], :2].mean(0)
+    points = np.stack([kp17[idx["nose"], :2], kp17[[idx["left_eye"], idx["right_eye"]], :2].mean(0),
+                       kp17[[idx["left_ear"], idx["right_ear"]], :2].mean(0)])
+    used = [idx[n] for n in ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder",
+                             "right_shoulder")]
+    return points - shoulder, shoulder, float(kp17[used, 2].min())
+
+
+def fit_head_from_face(kp17: np.ndarray, target: np.ndarray) -> tuple[tuple[float, float, float], float]:
+    """Least-squares ``(a, b, c)`` of ``HEAD_FROM_FACE`` for one derived joint, and the RMS residual
+    in units of the shoulder-to-nose distance.
+
+    ``kp17`` ``(n, 17, 3)`` are teacher keypoints, ``target`` ``(n, 2)`` the joint's ground truth
+    (only people whose target and face points are all labelled should be passed).
+    """
+    basis = np.stack([_head_basis(k)[0] for k in kp17])  # (n, 3, 2)
+    offset = target - np.stack([_head_basis(k)[1] for k in kp17])  # (n, 2)
+    scale = np.linalg.norm(basis[:, 0], axis=1).clip(1e-3)[:, None]  # shoulder-to-nose: per-person units
+    design = (basis / scale[:, :, None]).transpose(0, 2, 1).reshape(-1, 3)  # x and y rows of each person
+    coef, *_ = np.linalg.lstsq(design, (offset / scale).reshape(-1), rcond=None)
+    residual = design @ coef - (offset / scale).reshape(-1)
+    return tuple(float(c) for c in coef), float(np.sqrt((residual ** 2).mean() * 2))
+
+
+def thunder_to_posetrack(kp17: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """COCO-17 ``(17, 3)`` [x, y, score] -> PoseTrack ``xy (17, 2)`` and 0/1 ``visibility (17,)``."""
+    kp17 = np.asarray(kp17, dtype=np.float32)
+    xy = np.zeros((NUM_JOINTS, 2), np.float32)
+    score = np.zeros(NUM_JOINTS, np.float32)
+    for name, i in _COCO_INDEX.items():
+        if name in JOINT_INDEX:
+            xy[JOINT_INDEX[name]] = kp17[i, :2]
+            score[JOINT_INDEX[name]] = kp17[i, 2]
+    basis, shoulder, face_score = _head_basis(kp17)
+    for name, coef in HEAD_FROM_FACE.items():
+        xy[JOINT_INDEX[name]] = shoulder + np.asarray(coef, np.float32) @ basis
+        score[JOINT_INDEX[name]] = face_score
+    return xy, (score >= THUNDER_VISIBLE).astype(np.float32)
+
+
+def _passes_filter_v2(person: dict) -> bool:
+    """A Thunder pose worth learning from: a confident box, a pose stable under mirroring, upper body seen."""
+    if "kp" not in person or person["score"] < PERSON_SCORE or max(person["box"][2:]) < MIN_PERSON_SIDE:
+        return False
+    if person["flip_err"] > MAX_FLIP_ERR:
+        return False
+    scores = np.asarray(person["kp"], np.float32)[5:13, 2]  # shoulders, elbows, wrists, hips
+    return int((scores >= THUNDER_VISIBLE).sum()) >= 4
+
+
 def _passes_filter(person: dict) -> bool:
     """The corpus README's filter, accepting upper-body-only people (legs then get weight 0)."""
     if person.get("status") != "ok" or person.get("pose") is None:
@@ -72,8 +159,12 @@ def _passes_filter(person: dict) -> bool:
     return bool(upper >= 0.5)
 
 
-def load_teacher_samples(data_root: str | Path) -> list[PersonSample]:
-    """Every filtered person of every labelled video and image under ``data_root``."""
+def load_teacher_samples(data_root: str | Path, video_frame_step: int = 1) -> list[PersonSample]:
+    """Every filtered person of every labelled video and image under ``data_root`` (either schema).
+
+    ``video_frame_step`` keeps every n-th labelled video frame: neighbouring frames are nearly
+    the same picture, so a step of 2-3 halves the crop cache at little cost in variety.
+    """
     root = Path(data_root)
     manifest = json.loads((root / "manifest.json").read_text())
     scenes = {entry["file"]: entry["scene"] for group in manifest.values() for entry in group}
@@ -83,11 +174,19 @@ def load_teacher_samples(data_root: str | Path) -> list[PersonSample]:
         source = labels["source"]
         if source not in scenes:
             continue
+        thunder = labels.get("schema") == SCHEMA_THUNDER
         for frame in labels["frames"]:
+            if labels["kind"] == "video" and frame["frame"] % video_frame_step:
+                continue
             for person in frame["persons"]:
-                if not _passes_filter(person):
+                if thunder:
+                    if not _passes_filter_v2(person):
+                        continue
+                    xy, vis = thunder_to_posetrack(np.asarray(person["kp"], np.float32))
+                elif not _passes_filter(person):
                     continue
-                xy, vis = blazepose_to_posetrack(np.asarray(person["pose"]["kp"], np.float32))
+                else:
+                    xy, vis = blazepose_to_posetrack(np.asarray(person["pose"]["kp"], np.float32))
                 samples.append(
                     PersonSample(
                         source=source,
@@ -100,4 +199,39 @@ def load_teacher_samples(data_root: str | Path) -> list[PersonSample]:
                         scene=scenes[source],
                     )
                 )
+    return samples
+
+
+def load_lspet_samples(corpus_root: str | Path) -> list[PersonSample]:
+    """LSPet people from ``CORPUS/lspet.json`` (written by ``scripts/label_corpus.py --lspet``).
+
+    Ground-truth limb joints, neck and head top with LSPet's visibility (a joint outside the
+    image is never visible), Thunder's nose and ears where it is confident. The last
+    ``LSPET_VAL_COUNT`` images form the scene ``lspet_val``; the others are grouped into scenes
+    of ``LSPET_SCENE_SIZE`` consecutive images so the scene-balanced draws treat them as many
+    small scenes, not one huge one.
+    """
+    from scipy.io import loadmat
+
+    record = json.loads((Path(corpus_root) / "lspet.json").read_text())
+    root = Path(record["root"])
+    joints = loadmat(str(root / "joints.mat"))["joints"]  # (14, 3, N): x, y, visible
+    total = joints.shape[2]
+    samples: list[PersonSample] = []
+    for row in record["people"]:
+        i = row["index"]
+        gt = joints[:, :, i].astype(np.float32)
+        xy, vis = thunder_to_posetrack(np.asarray(row["kp"], np.float32))
+        keep_from_thunder = {JOINT_INDEX[n] for n in ("nose", "left_ear", "right_ear")}
+        for j in range(NUM_JOINTS):
+            if j not in keep_from_thunder:
+                vis[j] = 0.0
+        inside = (gt[:, 0] >= 0) & (gt[:, 1] >= 0) & (gt[:, 0] < row["width"]) & (gt[:, 1] < row["height"])
+        for k, name in enumerate(LSPET_JOINTS):
+            xy[JOINT_INDEX[name]] = gt[k, :2]
+            vis[JOINT_INDEX[name]] = float(gt[k, 2] > 0 and inside[k])
+        scene = LSPET_VAL_SCENE if i >= total - LSPET_VAL_COUNT else f"lspet_{i // LSPET_SCENE_SIZE:04d}"
+        samples.append(PersonSample(source=str(root / row["image"]), kind="image", frame=0, num_frames=1,
+                                    box_xywh=tuple(float(v) for v in row["box"]), keypoints=xy, visibility=vis,
+                                    scene=scene))
     return samples

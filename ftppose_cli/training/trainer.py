@@ -37,6 +37,7 @@ from ftppose_cli.models.decoding import decode_output, heatmap_to_input
 from ftppose_cli.models.ftppose import FTPPose, config_for
 from ftppose_cli.training.datasets import CropCache, PoseWindowDataset
 from ftppose_cli.training.targets import heatmap_loss
+from ftppose_cli.training.teacher_labels import LSPET_VAL_SCENE
 
 
 @dataclass
@@ -70,6 +71,7 @@ class TrainConfig:
     amp: bool = True
     device: str = "auto"
     stop_after: int | None = None  # epochs to run in this call (then resume later); None = to the end
+    max_val_people: int | None = 800  # per validation group (see validation_groups); None = all
     model_overrides: dict = field(default_factory=dict)  # e.g. depth / img_size for small experiments
 
 
@@ -120,6 +122,25 @@ def validate(model: torch.nn.Module, loader: DataLoader, device: torch.device,
     result = {f"pck@{t}": v for t, v in pck(pred, gt, visible, ref).items()}
     result["any_side@0.1"] = side_agnostic_pck(pred, gt, visible, ref, loader.dataset.flip_perm, 0.1)
     return result
+
+
+def validation_groups(cache: CropCache, val_idx: np.ndarray, max_people: int | None) -> dict[str, np.ndarray]:
+    """The validation people by kind, each scored on its own: ``""`` the video scenes, ``"lspet/"`` LSPet's
+    held-back images (sports poses, far closer to unseen people than the video scenes are).
+
+    Each group keeps at most ``max_people`` people, evenly spaced (a scene labelled on every frame
+    has thousands of near-identical people; validating on all of them costs minutes and adds nothing).
+    """
+    is_lspet = cache.scene[val_idx] == LSPET_VAL_SCENE
+    groups = {"": val_idx[~is_lspet], "lspet/": val_idx[is_lspet]}
+    out = {}
+    for prefix, idx in groups.items():
+        if len(idx) == 0:
+            continue
+        if max_people and len(idx) > max_people:
+            idx = idx[np.linspace(0, len(idx) - 1, max_people).round().astype(int)]
+        out[prefix] = idx
+    return out
 
 
 def _frozen_modules(model: FTPPose, cfg: TrainConfig) -> list[torch.nn.Module]:
@@ -176,9 +197,12 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
     train_set = PoseWindowDataset(cache, train_idx, cfg.window, model_cfg.img_size, model_cfg.heatmap_size, True,
                                   cfg.seed, cfg.background_paste, cfg.aspect_jitter, cfg.neighbour_paste,
                                   cfg.synthetic_back, cfg.face_blur)
-    val_set = PoseWindowDataset(cache, val_idx, cfg.window, model_cfg.img_size, model_cfg.heatmap_size, False, cfg.seed)
+    val_loaders = {
+        prefix: DataLoader(PoseWindowDataset(cache, idx, cfg.window, model_cfg.img_size, model_cfg.heatmap_size,
+                                             False, cfg.seed), batch_size=cfg.batch_size, num_workers=cfg.num_workers)
+        for prefix, idx in validation_groups(cache, val_idx, cfg.max_val_people).items()
+    }
     weights = cache.scene_weights(train_idx, cfg.scene_power, cfg.balance_facing)
-    val_loader = DataLoader(val_set, batch_size=cfg.batch_size, num_workers=cfg.num_workers)
 
     trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     decay = [p for n, p in trainable if p.ndim > 1 and "pos_embed" not in n and "frame_embed" not in n]
@@ -264,11 +288,15 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
                    "lr": scheduler.get_last_lr()[0]}
         if show:
             scored = model if ema is None else ema.module
-            metrics.update(validate(scored, val_loader, device))
-            if cfg.window > 1:
-                metrics.update({f"{k}@eps0.5": v for k, v in validate(scored, val_loader, device, 0.5).items()})
+            score = 0.0
+            for prefix, val_loader in val_loaders.items():
+                found = validate(scored, val_loader, device)
+                score += found.get("pck@0.1", 0.0) + found.get("pck@0.2", 0.0)
+                metrics.update({prefix + k: v for k, v in found.items()})
+                if cfg.window > 1:
+                    metrics.update({f"{prefix}{k}@eps0.5": v
+                                    for k, v in validate(scored, val_loader, device, 0.5).items()})
             history.append(metrics)
-            score = metrics.get("pck@0.1", 0.0) + metrics.get("pck@0.2", 0.0)
             exported = {"trained_epsilons": list(cfg.epsilons) if cfg.window > 1 else [0.0],
                         "training": {**asdict(cfg), "epoch": epoch, "val": metrics}}
             # best.*: the best validation epoch; last.*: the latest epoch, for runs whose small

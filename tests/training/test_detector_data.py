@@ -135,3 +135,12 @@ def test_zoom_sets_the_size_of_the_frame_on_the_canvas(frame_cache: Path) -> Non
     _, boxes, _ = data.sample(0)
     # a 128-pixel-wide frame whose longer side is half the 64-pixel canvas: scaled by 1/4
     assert len(boxes) == 1 and boxes[0, 3] - boxes[0, 1] == pytest.approx(50 / 4, abs=0.5)
+
+
+def test_unsure_fused_boxes_are_not_people_to_find() -> None:
+    from ftppose_cli.training.detector_data import DETECTOR_BOX_SCORE, _teacher_boxes
+
+    frame = {"persons": [{"box": [10, 10, 20, 40], "score": DETECTOR_BOX_SCORE + 0.1},
+                         {"box": [50, 10, 20, 40], "score": DETECTOR_BOX_SCORE - 0.1}, {"box": [90, 10, 20, 40]}]}
+    assert len(_teacher_boxes(frame, 1.0)) == 3  # the first labels carry confident boxes only
+    assert _teacher_boxes(frame, 0.5, DETECTOR_BOX_SCORE) == [[5.0, 5.0, 15.0, 25.0], [45.0, 5.0, 55.0, 25.0]]

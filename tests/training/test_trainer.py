@@ -120,3 +120,26 @@ def test_two_process_ddp_with_gloo(cache: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     assert (tmp_path / "ddp" / "best.safetensors").exists()
     assert len(json.loads((tmp_path / "ddp" / "history.json").read_text())) == 1
+
+
+def test_lspet_validation_people_are_scored_apart_and_capped(tmp_path: Path) -> None:
+    import numpy as np
+
+    from ftppose_cli.training.datasets import CropCache
+    from ftppose_cli.training.teacher_labels import LSPET_VAL_SCENE
+    from ftppose_cli.training.trainer import validation_groups
+
+    root = synthetic_crop_cache(tmp_path / "cache")
+    meta = dict(np.load(root / "meta.npz"))
+    meta["scene"] = np.array(["a", LSPET_VAL_SCENE, "b"] * 8)
+    np.savez(root / "meta.npz", **meta)
+    cache = CropCache(root)
+    _, val = cache.split_by_scene({"a", LSPET_VAL_SCENE})
+    groups = validation_groups(cache, val, max_people=5)
+    assert set(groups) == {"", "lspet/"}
+    assert set(cache.scene[groups["lspet/"]]) == {LSPET_VAL_SCENE} and set(cache.scene[groups[""]]) == {"a"}
+    assert len(groups[""]) == len(groups["lspet/"]) == 5
+    assert len(validation_groups(cache, val, None)["lspet/"]) == 8
+    history_run = train(_config(root, tmp_path / "run", val_scenes=("a", LSPET_VAL_SCENE), epochs=1))
+    history = json.loads((history_run.parent / "history.json").read_text())
+    assert {"pck@0.1", "lspet/pck@0.1", "lspet/pck@0.1@eps0.5"} <= set(history[0])
