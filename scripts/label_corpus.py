@@ -311,6 +311,63 @@ def lspet_box(joints: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.array([lo[0], lo[1], hi[0], hi[1]], np.float32)
 
 
+def report_lspet(out: Path) -> dict:
+    """How Thunder agrees with LSPet's ground truth, and the head-joint fit ``teacher_labels`` uses.
+
+    * PCK@0.1 / 0.2 (box's longer side) of Thunder on LSPet's 12 limb joints, train and val split;
+    * per score band, the share of Thunder's limb joints within 0.1 of the truth: where a score
+      stops meaning "right" (``THUNDER_VISIBLE``);
+    * ``HEAD_FROM_FACE``: least squares of LSPet's neck and head top on Thunder's face points,
+      on the training images only.
+    """
+    from scipy.io import loadmat
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from ftppose_cli.training.teacher_labels import LSPET_JOINTS, LSPET_VAL_COUNT, fit_head_from_face
+
+    record = json.loads((out / "lspet.json").read_text())
+    joints = loadmat(str(Path(record["root"]) / "joints.mat"))["joints"]
+    total = joints.shape[2]
+    coco = {name: i for i, name in enumerate(COCO17)}
+    limbs = [(k, coco[name]) for k, name in enumerate(LSPET_JOINTS) if name in coco]
+    rows = {"train": [], "val": []}
+    for row in record["people"]:
+        rows["val" if row["index"] >= total - LSPET_VAL_COUNT else "train"].append(row)
+    report: dict = {}
+    for split, people in rows.items():
+        errors, scores = [], []
+        for row in people:
+            gt = joints[:, :, row["index"]]
+            kp = np.asarray(row["kp"], np.float32)
+            side = max(row["box"][2], row["box"][3])
+            for k, c in limbs:
+                if gt[k, 2] > 0:
+                    errors.append(np.linalg.norm(kp[c, :2] - gt[k, :2]) / side)
+                    scores.append(kp[c, 2])
+        errors, scores = np.asarray(errors), np.asarray(scores)
+        report[split] = {"people": len(people), "pck@0.1": float((errors <= 0.1).mean()),
+                         "pck@0.2": float((errors <= 0.2).mean())}
+        if split == "train":
+            bands = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 1.01]
+            report["right_within_0.1_by_score"] = {
+                f"{lo:.1f}-{hi:.1f}": [int(((scores >= lo) & (scores < hi)).sum()),
+                                       float((errors[(scores >= lo) & (scores < hi)] <= 0.1).mean())]
+                for lo, hi in zip(bands[:-1], bands[1:]) if ((scores >= lo) & (scores < hi)).any()}
+    face = [coco[n] for n in ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder",
+                              "right_shoulder")]
+    for name in ("head_top", "head_bottom"):
+        k = LSPET_JOINTS.index(name)
+        used = [r for r in rows["train"] if joints[k, 2, r["index"]] > 0
+                and np.asarray(r["kp"], np.float32)[face, 2].min() >= 0.3]
+        kp = np.stack([np.asarray(r["kp"], np.float32) for r in used])
+        target = np.stack([joints[k, :2, r["index"]] for r in used]).astype(np.float32)
+        coef, residual = fit_head_from_face(kp, target)
+        report[f"fit_{name}"] = {"people": len(used), "coef": [round(c, 3) for c in coef],
+                                 "rms_residual_in_shoulder_to_nose": round(residual, 3)}
+    print(json.dumps(report, indent=1))
+    return report
+
+
 def _link(out: Path, data: Path) -> None:
     for name in ("manifest.json", "videos", "images"):
         link = out / name
@@ -329,7 +386,11 @@ def main() -> int:
                         help="frames whose longer side is at least this also get RTMDet at 640 px")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", nargs="*", help="label only these sources (paths under DATA)")
+    parser.add_argument("--report", action="store_true", help="only print the LSPet agreement and head fit of OUT")
     args = parser.parse_args()
+    if args.report:
+        report_lspet(args.out)
+        return 0
     teachers = args.teachers or args.data / "teachers"
     args.out.mkdir(parents=True, exist_ok=True)
     _link(args.out, args.data)
@@ -357,6 +418,8 @@ def main() -> int:
             partial = args.out / "lspet.json.partial"
             partial.write_text(json.dumps(record, separators=(",", ":")))
             os.replace(partial, args.out / "lspet.json")
+    if (args.out / "lspet.json").exists():
+        report_lspet(args.out)
     print(f"done in {time.perf_counter() - start:.0f} s", flush=True)
     return 0
 
