@@ -36,7 +36,10 @@ from ftppose_cli.pipeline.annotate import AnnotateOptions, BoxesFileSource, Vide
 from ftppose_cli.pipeline.estimator import PoseEstimator
 from ftppose_cli.runtime import default_pose_weights
 from ftppose_cli.training.teacher_labels import (
-    TEACHER_VAL_SCENES, THUNDER_VISIBLE, _passes_filter_v2, thunder_to_posetrack,
+    TEACHER_VAL_SCENES,
+    THUNDER_VISIBLE,
+    _passes_filter_v2,
+    thunder_to_posetrack,
 )
 from ftppose_cli.video.reader import VideoReader
 
