@@ -20,9 +20,9 @@ the benchmark runs ours and the teachers through the same code.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
