@@ -8,6 +8,16 @@ against the teacher, and CPU latency per 640-pixel frame.
 ``--boxes`` scores detections saved by another detector (``benchmarks/teacher_boxes.py`` writes the
 teacher's) with exactly the same ground truth and matching, held-out only.
 
+``--teacher`` (onnxruntime, ensemble_boxes and ``DATA/teachers``) also scores, in the same run, on the
+same images with the same matching and intervals, the labelling teachers of
+``scripts/label_corpus.py``: RTMDet-nano person at 320 alone (``--rtmdet-conf``, default 0.3 like
+ours) and the labels' fused boxes (RTMDet-nano 320 + its mirror, YOLOX-nano 416, RTMDet 640 on
+frames >= 960 px, weighted box fusion; ``--fused-conf``, default 0.4, the score from which a
+labelled person becomes a training crop). Then ours minus each teacher, with a paired bootstrap
+interval over images, so "within 0.05 of the teacher" is read off one run:
+
+    python benchmarks/measure_detector.py --teacher --threads 1
+
 Held-out ground truth (never trained on):
 - COCO (``heldout/mmpose_coco/test_coco.json``, 4 images): every person annotation is a GT box;
   persons with ``num_keypoints == 0`` (slivers / tiny background people) and crowd boxes are
@@ -39,7 +49,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ftppose_cli.detection.detector import PersonDetector  # noqa: E402
-from ftppose_cli.evaluation.bootstrap import ratio_interval  # noqa: E402
+from ftppose_cli.evaluation.bootstrap import difference_interval, ratio_interval  # noqa: E402
 from ftppose_cli.training.detector_trainer import evaluate  # noqa: E402
 
 SWEEP = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6)
@@ -147,7 +157,51 @@ def report(name: str, det: PersonDetector, imgs, gts, kw) -> dict:
     print(f"{'':34s} 95% interval over images: recall {recall_ci[0]:.2f}-{recall_ci[1]:.2f}  "
           f"precision {precision_ci[0]:.2f}-{precision_ci[1]:.2f}")
     return {"images": len(imgs), "gt": n_gt, **{k: row[k] for k in ("recall", "precision", "tp", "fp", "fn")},
-            "recall_interval95": list(recall_ci), "precision_interval95": list(precision_ci)}
+            "recall_interval95": list(recall_ci), "precision_interval95": list(precision_ci),
+            "per_image_tp_fp_fn": row["per_image"].tolist()}
+
+
+class TeacherDetector:
+    """Stands in for :class:`PersonDetector` in :func:`evaluate`: a teacher's boxes, computed once per image.
+
+    ``detect(image) -> (boxes, scores)`` returns every box the teacher keeps; ``predict_raw`` thresholds them."""
+
+    def __init__(self, detect, conf: float):
+        self.detect, self.conf = detect, conf
+        self._boxes: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+        self.seconds = 0.0
+
+    def predict_raw(self, images: list[np.ndarray], conf: float) -> list[tuple[np.ndarray, np.ndarray]]:
+        import hashlib
+
+        out = []
+        for img in images:
+            key = hashlib.sha1(img.tobytes()).digest() + bytes(str(img.shape), "ascii")
+            if key not in self._boxes:
+                start = time.perf_counter()
+                boxes, scores = self.detect(img)
+                self.seconds += time.perf_counter() - start
+                self._boxes[key] = (np.asarray(boxes, np.float32).reshape(-1, 4), np.asarray(scores, np.float32))
+            boxes, scores = self._boxes[key]
+            keep = scores >= conf
+            out.append((boxes[keep], scores[keep]))
+        return out
+
+    @property
+    def ms_per_image(self) -> float:
+        return 1000.0 * self.seconds / max(len(self._boxes), 1)
+
+
+def compare(name: str, ours: dict, theirs: dict) -> dict:
+    """Ours minus the teacher's recall and precision, with a paired bootstrap interval over the same images."""
+    a, b = np.asarray(ours["per_image_tp_fp_fn"]), np.asarray(theirs["per_image_tp_fp_fn"])
+    recall_ci = difference_interval(a[:, 0], a[:, 0] + a[:, 2], b[:, 0], b[:, 0] + b[:, 2])
+    precision_ci = difference_interval(a[:, 0], a[:, 0] + a[:, 1], b[:, 0], b[:, 0] + b[:, 1])
+    d_recall, d_precision = ours["recall"] - theirs["recall"], ours["precision"] - theirs["precision"]
+    print(f"{name:34s} recall {d_recall:+.3f} (95% {recall_ci[0]:+.2f} to {recall_ci[1]:+.2f})  "
+          f"precision {d_precision:+.3f} (95% {precision_ci[0]:+.2f} to {precision_ci[1]:+.2f})")
+    return {"recall_difference": d_recall, "recall_difference_interval95": list(recall_ci),
+            "precision_difference": d_precision, "precision_difference_interval95": list(precision_ci)}
 
 
 def time_frames(det: PersonDetector, frame: np.ndarray, repeats: int) -> tuple[float, float]:
@@ -159,6 +213,33 @@ def time_frames(det: PersonDetector, frame: np.ndarray, repeats: int) -> tuple[f
         det.detect([frame])
         ts.append((time.perf_counter() - t) * 1e3)
     return statistics.median(ts), min(ts)
+
+
+def teacher_reports(args, ours: dict, both, both_kp) -> dict:
+    """The teachers on the same held-out images, then ours minus each (the issue's "within 0.05")."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from teacher_runs import fused_detect, load_teachers, rtmdet_detect
+
+    from ftppose_cli.training.teacher_labels import PERSON_SCORE
+
+    script = load_teachers(args.teachers or Path(args.data) / "teachers")
+    fused_conf = PERSON_SCORE if args.fused_conf is None else args.fused_conf
+    teachers = {"RTMDet-nano 320": TeacherDetector(rtmdet_detect(script, 320), args.rtmdet_conf),
+                "fused teachers": TeacherDetector(fused_detect(script, 0.0), fused_conf)}
+    print("\nteachers on the same held-out images, same ground truth, matching and intervals (onnxruntime, 1 thread):")
+    out = {}
+    for label, teacher in teachers.items():
+        out[label] = {"conf": teacher.conf,
+                      "heldout": report(f"{label}: heldout (bbox)", teacher, *both),
+                      "heldout_kp115": report(f"{label}: heldout (kp-box)", teacher, *both_kp)}
+        out[label]["ms_per_image"] = teacher.ms_per_image
+        print(f"{'':34s} {teacher.ms_per_image:.0f} ms per held-out image (onnxruntime, 1 thread)")
+    print(f"\nours (conf {ours['conf']:.2f}) minus the teacher, paired bootstrap over the same images:")
+    for label in teachers:
+        for key, variant in (("heldout", "bbox"), ("heldout_kp115", "kp-box")):
+            out[label][f"ours_minus_teacher_{key}"] = compare(f"  vs {label} ({variant})", ours[key],
+                                                              out[label][key])
+    return out
 
 
 def main() -> int:
@@ -175,6 +256,13 @@ def main() -> int:
     ap.add_argument("--fit-check", type=int, default=0, metavar="N",
                     help="also score the training scenes (every Nth frame) against the teacher, to tell "
                          "underfitting from overfitting")
+    ap.add_argument("--teacher", action="store_true",
+                    help="also score the labelling teachers (RTMDet-nano 320 alone, the fused boxes) on the held-out "
+                         "images in this run; needs onnxruntime")
+    ap.add_argument("--teachers", default=None, help="the teachers' ONNX folder (default DATA/teachers)")
+    ap.add_argument("--rtmdet-conf", type=float, default=0.3, help="--teacher: RTMDet-nano's threshold")
+    ap.add_argument("--fused-conf", type=float, default=None,
+                    help="--teacher: the fused boxes' threshold (default 0.4, the labels' PERSON_SCORE)")
     ap.add_argument("--json", default=None, help="also write the numbers here")
     args = ap.parse_args()
 
@@ -204,6 +292,8 @@ def main() -> int:
         both_kp = [a + b for a, b in zip(c[:3], pk[:3])]
         out["heldout_kp115"] = report("heldout (COCO + PoseTrack18 kp-box)", det, *both_kp)
         frame = c[0][0]
+        if args.teacher and not args.boxes:
+            out["teachers"] = teacher_reports(args, out, both, both_kp)
     else:
         print(f"{root} not found: skipping held-out accuracy")
         frame = None
