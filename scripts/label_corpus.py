@@ -361,9 +361,9 @@ def report_lspet(out: Path) -> dict:
                 and np.asarray(r["kp"], np.float32)[face, 2].min() >= 0.3]
         kp = np.stack([np.asarray(r["kp"], np.float32) for r in used])
         target = np.stack([joints[k, :2, r["index"]] for r in used]).astype(np.float32)
-        coef, residual = fit_head_from_face(kp, target)
+        coef, error = fit_head_from_face(kp, target, np.array([max(r["box"][2:]) for r in used]))
         report[f"fit_{name}"] = {"people": len(used), "coef": [round(c, 3) for c in coef],
-                                 "rms_residual_in_shoulder_to_nose": round(residual, 3)}
+                                 "median_error_in_box_sides": round(error, 4)}
     print(json.dumps(report, indent=1))
     return report
 
