@@ -368,6 +368,60 @@ def report_lspet(out: Path) -> dict:
     return report
 
 
+def report_agreement(out: Path, data: Path) -> dict:
+    """The new labels against the first corpus labels (``DATA/labels``: Yolo-Fastest + BlazePose).
+
+    Boxes: the share of old boxes that a new box (fused score >= 0.4) matches at IoU >= 0.5, and
+    the reverse. Poses: for people both labellers kept (each schema's training filter), PCK@0.1 /
+    0.2 of the box side between the two on the 12 limb joints both were sure of. Speed: the
+    labelling seconds per frame the files record.
+    """
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from ftppose_cli.training.teacher_labels import _passes_filter, _passes_filter_v2, blazepose_to_posetrack
+
+    old_found = old_total = new_found = new_total = frames = 0
+    seconds, errors = 0.0, []
+    for new_path in sorted((out / "labels").rglob("*.json")):
+        new = json.loads(new_path.read_text())
+        old_path = data / "labels" / new_path.relative_to(out / "labels")
+        if not old_path.exists():
+            continue
+        old = {f["frame"]: f["persons"] for f in json.loads(old_path.read_text())["frames"]}
+        seconds += new["seconds"]
+        for frame in new["frames"]:
+            frames += 1
+            sure = [p for p in frame["persons"] if p["score"] >= 0.4]
+            before = old.get(frame["frame"], [])
+            nb = np.array([[x, y, x + w, y + h, 1] for p in sure for x, y, w, h in [p["box"]]], np.float32)
+            ob = np.array([[x, y, x + w, y + h, 1] for p in before for x, y, w, h in [p["box"]]], np.float32)
+            old_total, new_total = old_total + len(ob), new_total + len(nb)
+            old_found += sum(_best_overlap(b, nb) > 0 for b in ob)
+            new_found += sum(_best_overlap(b, ob) > 0 for b in nb)
+            for person in before:
+                if not _passes_filter(person):
+                    continue
+                x, y, w, h = person["box"]
+                box = np.array([x, y, x + w, y + h, 1], np.float32)
+                match = [p for p in sure if _passes_filter_v2(p) and _best_overlap(box, np.array(
+                    [[p["box"][0], p["box"][1], p["box"][0] + p["box"][2], p["box"][1] + p["box"][3], 1]])) > 0]
+                if not match:
+                    continue
+                old_xy, old_vis = blazepose_to_posetrack(np.asarray(person["pose"]["kp"], np.float32))
+                kp = np.asarray(match[0]["kp"], np.float32)
+                limbs = list(range(5, 17))  # COCO and PoseTrack agree on the limb joints' order from 5 on
+                sure_joints = (old_vis[limbs] >= 0.5) & (kp[limbs, 2] >= 0.3)
+                d = np.linalg.norm(old_xy[limbs] - kp[limbs, :2], axis=1) / max(w, h)
+                errors.extend(d[sure_joints].tolist())
+    errors = np.asarray(errors)
+    report = {"frames": frames, "old_boxes": old_total, "old_boxes_matched_by_new": old_found / max(old_total, 1),
+              "new_boxes": new_total, "new_boxes_matched_by_old": new_found / max(new_total, 1),
+              "joints_compared": len(errors), "pose_agreement_pck@0.1": float((errors <= 0.1).mean()),
+              "pose_agreement_pck@0.2": float((errors <= 0.2).mean()),
+              "labelling_seconds_per_frame": seconds / max(frames, 1)}
+    print(json.dumps(report, indent=1))
+    return report
+
+
 def _link(out: Path, data: Path) -> None:
     for name in ("manifest.json", "videos", "images"):
         link = out / name
@@ -389,7 +443,9 @@ def main() -> int:
     parser.add_argument("--report", action="store_true", help="only print the LSPet agreement and head fit of OUT")
     args = parser.parse_args()
     if args.report:
-        report_lspet(args.out)
+        report_agreement(args.out, args.data)
+        if (args.out / "lspet.json").exists():
+            report_lspet(args.out)
         return 0
     teachers = args.teachers or args.data / "teachers"
     args.out.mkdir(parents=True, exist_ok=True)
