@@ -38,8 +38,9 @@ predictions are false positives, which is what that branch was written to do.
 
 Sequences are read in the order ``glob`` lists them, which is the order
 poseval concatenates them in; detections of a joint are ranked over that
-concatenation with poseval's own unstable ``argsort``, so tied scores rank
-as they would there. Ignore regions use the even-odd rule with points on the
+concatenation in the order poseval's unstable ``argsort`` gives on the numpy
+it was written for (:mod:`ftppose_cli.evaluation.ranking`), so tied scores
+rank as they do there. Ignore regions use the even-odd rule with points on the
 boundary outside, as Shapely's ``contains``; a region with fewer than three
 corners contains nothing (Shapely refuses to build it and poseval stops).
 """
