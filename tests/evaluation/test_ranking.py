@@ -25,6 +25,14 @@ def test_classic_argsort_is_numpy_1_23s_permutation(case: dict) -> None:
     assert classic_argsort(values).tolist() == case["order"]
 
 
+@pytest.mark.parametrize("case", RECORDED["depth_limit_cases"], ids=lambda c: f"n{len(c['values'])}")
+def test_median_of_three_killers_reach_the_heapsort_fallback_as_numpy_1_23(case: dict) -> None:
+    """Inputs built with McIlroy's antiqsort adversary against numpy's quicksort (values halved, so ties):
+    partitions degenerate past the 2 log2 n depth limit and part of the array is heapsorted."""
+    values = np.array(case["values"], dtype=np.float64)
+    assert classic_argsort(values).tolist() == case["order"]
+
+
 @pytest.mark.parametrize("case", RECORDED["heapsort_cases"], ids=lambda c: f"n{len(c['values'])}")
 def test_heapsort_is_numpy_1_23s_heapsort(case: dict) -> None:
     """The depth-limit fallback is numpy's aheapsort (recorded with ``kind="heapsort"``)."""
