@@ -4,8 +4,8 @@ poseval (and the PoseTrack21 kit) rank a joint's detections with
 ``scores.argsort()[::-1]``: numpy's default, unstable quicksort. Tied scores
 (missing scores, all -9999; quantised or constant scores) are common, and
 where a tie mixes true and false positives its order moves the AP. That order
-is not numpy's to keep: numpy 1.25+ on AVX-512 CPUs (and numpy 2 with other
-SIMD paths) sorts with a vectorised algorithm that breaks ties differently
+is not numpy's to keep: numpy 1.25+ on AVX-512 CPUs (2.x also on AVX2 ones)
+sorts with a vectorised algorithm that breaks ties differently
 from the introsort of every earlier numpy, which is what poseval was written
 against, what the PoseTrack21 kit pins (numpy 1.22) and what published
 numbers were computed with. Calling the installed ``argsort`` therefore gave
@@ -13,8 +13,8 @@ poseval's numbers only where both ran on the same numpy and CPU; on the
 official setups AP was off by up to a few points per joint.
 
 So the ranking is emulated: :func:`classic_argsort` reproduces numpy's
-classic ``aquicksort`` (median-of-three quicksort down to 16 elements,
-insertion sort below, heapsort past a depth of 2 log2 n) permutation for
+classic ``aquicksort`` (median-of-three quicksort, insertion sort for 16
+elements or fewer, heapsort past a depth of 2 log2 n) permutation for
 permutation, with each quicksort level vectorised over all the level's
 partitions. Where no tie mixes labels any sort gives the same ranked labels,
 so :func:`ranked_labels` takes numpy's own sort then.
