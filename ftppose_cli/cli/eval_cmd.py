@@ -1,4 +1,8 @@
-"""`ftppose eval`: PoseTrack AP and MOTA of a prediction folder, scored as the official tools do.
+"""`ftppose eval`: PoseTrack scores of a prediction folder, the official tools' numbers.
+
+poseval's metric set (AP, MOTA) for PoseTrack 2017 / 2018, the PoseTrack21
+kit's (mAP, keypoint HOTA) for PoseTrack21; ``--version`` picks one, or the
+ground truth does (PoseTrack21 files carry ``person_id``).
 
 Arguments and rendering only; the metric lives in
 :mod:`ftppose_cli.evaluation.scoring`. Two modes: scoring existing files
@@ -39,9 +43,10 @@ def eval_command(
     pred: Annotated[Optional[Path], typer.Option("--pred", help="Folder of predictions with the same file names "
                                                  "(2017 or 2018 layout).", rich_help_panel="Scoring",
                                                  show_default=False)] = None,
-    version: Annotated[PoseTrackVersion, typer.Option("--version", help="Scoring rules: 2017 / 2018 (poseval) or "
-                                                      "21 (PoseTrack21 mAP; MOTA stays poseval's).",
-                                                      rich_help_panel="Scoring")] = PoseTrackVersion.v2018,
+    version: Annotated[Optional[PoseTrackVersion], typer.Option(
+        "--version", help="Scoring rules: 2017 / 2018 (poseval: AP, MOTA) or 21 (PoseTrack21 kit: mAP, keypoint "
+        "HOTA). [default: from the ground truth: 21 when it has person_id, else its layout]",
+        rich_help_panel="Scoring", show_default=False)] = None,
     data: Annotated[Optional[Path], typer.Option("--data", help="PoseTrack root (annotations/<split>/*.json and "
                                                  "the images they list): predict, then score.",
                                                  rich_help_panel="Run mode", show_default=False)] = None,
@@ -70,7 +75,7 @@ def eval_command(
                                                       "to this JSON file.", rich_help_panel="Output",
                                                       show_default=False)] = None,
 ) -> None:
-    """Score PoseTrack predictions: AP per joint group and MOTA, identical to poseval's numbers."""
+    """Score PoseTrack predictions: poseval's AP and MOTA, or the PoseTrack21 kit's mAP and HOTA, to the digit."""
     from ftppose_cli.evaluation.scoring import evaluate_folders
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -78,11 +83,12 @@ def eval_command(
         err.print("[red]error:[/red] give --gt and --pred to score files, or --data to run on a PoseTrack split")
         raise SystemExit(2)
     try:
+        chosen = None if version is None else version.value
         if data is not None:
-            result = _run_split(data, split, boxes, weights, pruning_ratio, device, out / split, version.value, err,
+            result = _run_split(data, split, boxes, weights, pruning_ratio, device, out / split, chosen, err,
                                 detector=detector, det_thr=det_thr, det_size=det_size)
         else:
-            result = evaluate_folders(gt, pred, version.value)
+            result = evaluate_folders(gt, pred, chosen)
     except FtpposeError as error:
         err.print(f"[red]error:[/red] {escape(str(error))}")
         # SystemExit, not typer.Exit: app.main() runs click with standalone_mode=False, where
@@ -90,20 +96,26 @@ def eval_command(
         raise SystemExit(1) from None
     out = Console(highlight=False)
     out.print(_ap_table(result.ap.groups))
-    out.print(_mot_table(result.mot.mota_groups, result.mot.totals))
+    if result.mot is not None:
+        out.print(_mot_table(result.mot.mota_groups, result.mot.totals))
+    if result.hota is not None:
+        out.print(_hota_table(result.hota))
     if per_sequence:
         out.print(_sequence_table(result.sequences))
-    mot_sequences = sum(s.mot is not None for s in result.sequences)
-    rules = "PoseTrack21 AP, poseval MOT" if version is PoseTrackVersion.v21 else "poseval"
-    out.print(f"sequences scored: {len(result.sequences)}, frames scored: {result.frames_scored} ({rules} rules); "
-              f"MOT from the {mot_sequences} with two or more labelled frames")
+    rules = "PoseTrack21 kit" if result.hota is not None else f"poseval {result.version}"
+    picked = "" if version is not None else " (detected)"
+    out.print(f"sequences scored: {len(result.sequences)}, frames scored: {result.frames_scored}, "
+              f"rules: {rules}{picked}")
+    if result.mot is not None:
+        out.print(f"MOT from the {sum(s.mot is not None for s in result.sequences)} sequences with two or more "
+                  f"labelled frames")
     if json_path is not None:
         atomic_write_text(json_path, json.dumps(result.to_dict(), indent=1, allow_nan=False) + "\n")
         out.print(f"wrote {escape(str(json_path))}")
 
 
 def _run_split(data: Path, split: str, boxes: str, weights: Path | None, pruning_ratio: float, device: str,
-               out: Path, version: str, err: Console, detector: Path | None = None, det_thr: float | None = None,
+               out: Path, version: str | None, err: Console, detector: Path | None = None, det_thr: float | None = None,
                det_size: int | None = None):
     from ftppose_cli.evaluation.run import predict_split
     from ftppose_cli.pipeline.annotate import AnnotateOptions
@@ -152,15 +164,32 @@ def _mot_table(mota_groups: dict[str, float], totals: dict[str, float]) -> Table
     return table
 
 
+def _hota_table(hota) -> Table:
+    """The PoseTrack21 kit's keypoint tracking figures, one row each, joint groups as columns."""
+    table = _table("Keypoint tracking (HOTA)")
+    table.add_column("")
+    for name in GROUPS:
+        table.add_column(name, justify="right")
+    for field in ("HOTA", "DetA", "AssA", "LocA"):
+        groups = hota.groups(field)
+        table.add_row(field, *(_cell(groups[name]) for name in GROUPS))
+    return table
+
+
 def _sequence_table(sequences: tuple) -> Table:
     table = _table("Per sequence")
-    for name, justify in (("Sequence", "left"), ("Frames", "right"), ("AP Total", "right"), ("MOTA Total", "right"),
-                          ("Prec", "right"), ("Rec", "right")):
+    posetrack21 = any(sequence.hota is not None for sequence in sequences)
+    columns = (("HOTA Total", "DetA", "AssA") if posetrack21 else ("MOTA Total", "Prec", "Rec"))
+    for name, justify in (("Sequence", "left"), ("Frames", "right"), ("AP Total", "right"),
+                          *((column, "right") for column in columns)):
         table.add_column(name, justify=justify)
     for sequence in sequences:
-        totals = sequence.mot.totals if sequence.mot is not None else {}
-        table.add_row(sequence.name, str(sequence.frames_scored), _cell(sequence.ap.total),
-                      *(_cell(totals.get(key)) for key in ("mota", "precision", "recall")))
+        if sequence.hota is not None:
+            values = [sequence.hota.totals[field] for field in ("HOTA", "DetA", "AssA")]
+        else:
+            totals = sequence.mot.totals if sequence.mot is not None else {}
+            values = [totals.get(key) for key in ("mota", "precision", "recall")]
+        table.add_row(sequence.name, str(sequence.frames_scored), _cell(sequence.ap.total), *map(_cell, values))
     return table
 
 

@@ -13,10 +13,11 @@ The rules, from poseval's ``eval_helpers.assignGTmulti`` / ``computeRPC`` /
 * Every existing joint of a prediction is one ranked detection: a true
   positive when its person is matched and the joint hits that person, else a
   false positive (also where the gt has no such joint).
-* Detections of a joint are ranked over the whole dataset with poseval's own
-  ``argsort()[::-1]`` on the same array in the same order (frames in order,
-  people in file order), so even tied scores (e.g. all missing: -9999) rank
-  identically; AP is the all-point area under the precision/recall curve.
+* Detections of a joint are gathered in poseval's order (frames in order,
+  people in file order) and ranked as its ``argsort()[::-1]`` ranks them on
+  the numpy it was written for (:mod:`ftppose_cli.evaluation.ranking`), so
+  tied scores (e.g. all missing: -9999) rank identically on any numpy; AP is
+  the all-point area under the precision/recall curve.
 * Results are in percent; a joint without ground truth but with detections
   has AP NaN in poseval (0/0 recall) and 0 in PoseTrack21 (recall divides by
   max(n, 1)); a joint without detections has AP 0 in both.
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ftppose_cli.evaluation.ranking import ranked_labels
 from ftppose_cli.formats.joints import POSETRACK17_TO_18, POSETRACK_JOINTS
 
 HIT_THRESHOLD = 0.5  # in head sizes
@@ -153,8 +155,7 @@ def average_precision(scores: np.ndarray, labels: np.ndarray, num_ground_truth: 
     scores = np.asarray(scores, dtype=np.float64)
     if scores.size == 0:
         return JointAP(0.0, 0.0, 0.0)
-    order = scores.argsort()[::-1]  # poseval's exact call: the same tie order
-    true_positives = np.cumsum(np.asarray(labels)[order] == 1).astype(np.float64)
+    true_positives = np.cumsum(ranked_labels(scores, np.asarray(labels)) == 1).astype(np.float64)
     denominator = max(num_ground_truth, 1.0) if recall_floor_one else np.float64(num_ground_truth)
     with np.errstate(divide="ignore", invalid="ignore"):
         recall = true_positives / denominator

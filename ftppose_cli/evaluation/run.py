@@ -106,12 +106,13 @@ class SplitRun:
 
 def predict_split(
     root: Path, split: str, annotator: VideoAnnotator, out_dir: Path, boxes: str | Path = "detector",
-    version: str = "2018",
+    version: str | None = "2018",
 ) -> SplitRun:
     """Predict every sequence of ``split`` into ``out_dir`` (one JSON each), then score them.
 
     ``boxes``: ``"detector"`` (the annotator's detector), ``"gt"`` (ground-truth
     boxes) or a detections file in the COCO results layout with PoseTrack image ids.
+    ``version`` None takes the scoring rules from the ground truth.
     """
     gt_dir = split_annotations(root, split)
     run = SplitRun(out_dir)

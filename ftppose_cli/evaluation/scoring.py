@@ -1,12 +1,12 @@
-"""Score a folder of PoseTrack predictions against the ground truth: AP and MOTA as the official tools.
+"""Score a folder of PoseTrack predictions against the ground truth with the official tools' rules.
 
-Which frames and joints count, and how ignore regions act, follows poseval
+``--version 2017`` and ``2018`` are poseval's metric set, AP and MOTA
 (``load_data_dir`` / ``cleanupData`` / ``removeIgnoredPoints`` /
-``assignGTmulti`` / ``evaluateTracking``) for ``--version 2017`` and
-``2018``; ``--version 21`` scores AP with the PoseTrack21 kit's rules
-(``datasets/posetrack.py`` + ``metrics/map.py``). MOTA is poseval's metric
-(PoseTrack21 reports keypoint HOTA instead), so it is always computed with
-poseval's rules.
+``assignGTmulti`` / ``evaluateTracking``); ``--version 21`` is the
+PoseTrack21 kit's, mAP and keypoint HOTA (``datasets/posetrack.py``,
+``metrics/map.py``, ``metrics/hota_pose.py``; HOTA itself is
+:mod:`ftppose_cli.evaluation.hota`). Without a version the ground truth
+decides (:func:`detect_version`).
 
 poseval rules (2017 / 2018):
 
@@ -28,18 +28,23 @@ poseval rules (2017 / 2018):
   IndexError there). Counts add up over sequences; MOTA, precision and
   recall are computed per joint, and "Total" is the mean over joints.
 
-PoseTrack21 AP rules (``--version 21``): scored frames are the ground-truth
+PoseTrack21 rules (``--version 21``): scored frames are the ground-truth
 frames with ``is_labeled``; a joint exists when x > 0 and y > 0 (ground
 truth and prediction alike); an ignore region zeroes the joints inside it
 and removes a person whose joints are then all at x <= 0 and y <= 0; recall
-divides by max(n, 1). The kit crashes on a labelled frame with predictions
-but no ground-truth person (a typo in its "no gt" branch); here those
+divides by max(n, 1); sequences are combined in sorted file-name order (the
+kit's, which decides how tied scores rank). The kit reads a prediction frame
+whose keypoints are all JSON integers into an integer array and writes the
+scores into it, so their fractions are cut off there (0.93 ranks as 0); so
+here. The kit crashes on a labelled frame without a ground-truth person (no
+head sizes to read, and a typo in its mAP "no gt" branch); here its
 predictions are false positives, which is what that branch was written to do.
 
-Sequences are read in the order ``glob`` lists them, which is the order
-poseval concatenates them in; detections of a joint are ranked over that
-concatenation with poseval's own unstable ``argsort``, so tied scores rank
-as they would there. Ignore regions use the even-odd rule with points on the
+poseval concatenates sequences in the order ``glob`` lists them, and so
+does this; detections of a joint are ranked over that
+concatenation in the order poseval's unstable ``argsort`` gives on the numpy
+it was written for (:mod:`ftppose_cli.evaluation.ranking`), so tied scores
+rank as they do there. Ignore regions use the even-odd rule with points on the
 boundary outside, as Shapely's ``contains``; a region with fewer than three
 corners contains nothing (Shapely refuses to build it and poseval stops).
 """
@@ -57,6 +62,8 @@ import numpy as np
 from ftppose_cli.errors import InputError
 from ftppose_cli.evaluation.ap import (MISSING_SCORE, SCORED_JOINT_INDEX, SCORED_JOINTS, JointAP, assign_people,
                                        average_precision, group_means, head_sizes, normalized_distances)
+from ftppose_cli.evaluation.hota import FIELDS as HOTA_FIELDS
+from ftppose_cli.evaluation.hota import HotaCounts, combine, sequence_counts
 from ftppose_cli.evaluation.mot import (ClearMotAccumulator, MotCounts, MotScores, counts_of, mot_scores,
                                         nan_skipping_mean)
 from ftppose_cli.formats.posetrack import PoseTrackFrame, PoseTrackPeople, PoseTrackSequence, read_sequence
@@ -66,6 +73,8 @@ VERSIONS: tuple[str, ...] = ("2017", "2018", "21")
 MAX_TRACK_ID = 10000  # poseval offsets track ids by sequence index x 10000 and asserts they stay below
 OUTSIDE_IMAGE_MARGIN = 0.5  # x image size: beyond this a joint is in another coordinate system, not off-screen
 NUM_SCORED = len(SCORED_JOINTS)
+# The PoseTrack21 kit's joint columns (file order, ears left out) as positions in SCORED_JOINTS.
+KIT_COLUMNS = np.argsort(SCORED_JOINT_INDEX)
 
 
 # ------------------------------------------------------------------------------------------------ results
@@ -121,31 +130,74 @@ class MOTResult:
 
 
 @dataclass(frozen=True)
+class HOTAResult:
+    """PoseTrack21 keypoint HOTA, DetA, AssA and LocA in percent: per joint, the kit's Total, and groups.
+
+    ``joints[field]`` is (15,) in :data:`SCORED_JOINTS` order. The kit reports
+    joints and Total; the groups (Head ... Ankle) are plain means of their
+    joints, the same summary the AP table gives.
+    """
+
+    joints: dict[str, np.ndarray]
+    totals: dict[str, float]
+
+    @classmethod
+    def from_counts(cls, sequences: list[HotaCounts]) -> HOTAResult:
+        combined = combine(sequences)
+        joints = {}
+        for field, values in combined.items():
+            joints[field] = np.empty(NUM_SCORED)
+            joints[field][KIT_COLUMNS] = values[:NUM_SCORED]
+        return cls(joints, {field: float(values[NUM_SCORED]) for field, values in combined.items()})
+
+    def per_joint(self, field: str) -> dict[str, float]:
+        return dict(zip(SCORED_JOINTS, self.joints[field].tolist()))
+
+    def groups(self, field: str) -> dict[str, float]:
+        groups = group_means(self.joints[field])
+        groups["Total"] = self.totals[field]
+        return groups
+
+    def to_dict(self) -> dict[str, Any]:
+        return {field: {"groups": _clean(self.groups(field)), "joints": _clean(self.per_joint(field))}
+                for field in HOTA_FIELDS}
+
+
+@dataclass(frozen=True)
 class SequenceResult:
     name: str
     frames_scored: int
     ap: APResult
-    mot: MOTResult | None  # None: fewer than two scored frames
+    mot: MOTResult | None  # None: PoseTrack21 rules, or fewer than two scored frames
+    hota: HOTAResult | None = None  # PoseTrack21 rules only
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "frames_scored": self.frames_scored, "ap": self.ap.to_dict(),
-                "mot": None if self.mot is None else self.mot.to_dict()}
+                "mot": None if self.mot is None else self.mot.to_dict(),
+                "hota": None if self.hota is None else self.hota.to_dict()}
 
 
 @dataclass(frozen=True)
 class EvaluationResult:
-    """Everything ``ftppose eval`` reports; ``sequences`` are sorted by name."""
+    """Everything ``ftppose eval`` reports; ``sequences`` are sorted by name.
+
+    poseval's metric set (2017 / 2018) is AP and MOTA: ``hota`` is None; the
+    PoseTrack21 kit's is mAP and keypoint HOTA: ``mot`` is None.
+    """
 
     version: str
     ap: APResult
-    mot: MOTResult
+    mot: MOTResult | None
     sequences: tuple[SequenceResult, ...]
     frames_scored: int
+    hota: HOTAResult | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (NaN becomes null)."""
         return {"version": self.version, "sequences_scored": len(self.sequences),
-                "frames_scored": self.frames_scored, "ap": self.ap.to_dict(), "mot": self.mot.to_dict(),
+                "frames_scored": self.frames_scored, "ap": self.ap.to_dict(),
+                "mot": None if self.mot is None else self.mot.to_dict(),
+                "hota": None if self.hota is None else self.hota.to_dict(),
                 "per_sequence": [s.to_dict() for s in self.sequences]}
 
 
@@ -190,10 +242,24 @@ def load_sequence_pairs(gt_dir: str | Path, pred_dir: str | Path) -> list[Sequen
     return pairs
 
 
-def evaluate_folders(gt_dir: str | Path, pred_dir: str | Path, version: Version | str = "2018") -> EvaluationResult:
-    """AP and MOTA of the predictions in ``pred_dir`` against the ground truth in ``gt_dir``."""
-    _check_version(version)
-    return evaluate_sequences(load_sequence_pairs(gt_dir, pred_dir), version)
+def evaluate_folders(gt_dir: str | Path, pred_dir: str | Path, version: Version | str | None = "2018"
+                     ) -> EvaluationResult:
+    """Scores of the predictions in ``pred_dir`` against the ground truth in ``gt_dir``.
+
+    ``version`` None picks the rules from the ground truth (:func:`detect_version`).
+    """
+    if version is not None:
+        _check_version(version)
+    pairs = load_sequence_pairs(gt_dir, pred_dir)
+    return evaluate_sequences(pairs, detect_version(pairs) if version is None else version)
+
+
+def detect_version(pairs: list[SequencePair]) -> str:
+    """"21" when the ground truth carries PoseTrack21's ``person_id``, else its layout ("2017" / "2018")."""
+    sequences = [pair.ground_truth for pair in pairs]
+    if any((frame.people.person_ids >= 0).any() for sequence in sequences for frame in sequence.frames):
+        return "21"
+    return "2017" if all(sequence.layout == "2017" for sequence in sequences) else "2018"
 
 
 def evaluate_sequences(pairs: list[SequencePair], version: Version | str = "2018") -> EvaluationResult:
@@ -201,22 +267,36 @@ def evaluate_sequences(pairs: list[SequencePair], version: Version | str = "2018
     _check_version(version)
     for pair in pairs:
         _check_pairing(pair)
-    ap_rules = _POSETRACK21 if version == "21" else _POSEVAL
-    ap_parts = [_score_detections(_prepare(pair, ap_rules)) for pair in pairs]
-    mot_parts = ap_parts if ap_rules is _POSEVAL else [_score_detections(_prepare(p, _POSEVAL)) for p in pairs]
-    mot_counts = [_sequence_mot(part) for part in mot_parts]
-
+    if version == "21":
+        return _evaluate_posetrack21(pairs)
+    parts = [_score_detections(_prepare(pair, _POSEVAL)) for pair in pairs]
+    mot_counts = [_sequence_mot(part) for part in parts]
     sequences = tuple(sorted(
-        (SequenceResult(pair.name, part.frames.num_frames, _ap_result([part], ap_rules),
+        (SequenceResult(pair.name, part.frames.num_frames, _ap_result([part], _POSEVAL),
                         None if counts is None else _mot_result(counts))
-         for pair, part, counts in zip(pairs, ap_parts, mot_counts) if part.frames.num_frames),
+         for pair, part, counts in zip(pairs, parts, mot_counts) if part.frames.num_frames),
         key=lambda result: result.name))
     total_counts = MotCounts.zeros(NUM_SCORED)
     for counts in mot_counts:  # in sequence order, as poseval adds its distance sums
         if counts is not None:
             total_counts = total_counts + counts
-    return EvaluationResult(version=str(version), ap=_ap_result(ap_parts, ap_rules), mot=_mot_result(total_counts),
-                            sequences=sequences, frames_scored=sum(part.frames.num_frames for part in ap_parts))
+    return EvaluationResult(version=str(version), ap=_ap_result(parts, _POSEVAL), mot=_mot_result(total_counts),
+                            sequences=sequences, frames_scored=sum(part.frames.num_frames for part in parts))
+
+
+def _evaluate_posetrack21(pairs: list[SequencePair]) -> EvaluationResult:
+    """The PoseTrack21 kit's metric set: mAP and keypoint HOTA, sequences in its (sorted file name) order."""
+    pairs = sorted(pairs, key=lambda pair: pair.gt_path.name)
+    parts = [_score_detections(_prepare(pair, _POSETRACK21)) for pair in pairs]
+    hota_counts = [_sequence_hota(part) for part in parts]
+    sequences = tuple(sorted(
+        (SequenceResult(pair.name, part.frames.num_frames, _ap_result([part], _POSETRACK21), None,
+                        HOTAResult.from_counts([counts]))
+         for pair, part, counts in zip(pairs, parts, hota_counts) if part.frames.num_frames),
+        key=lambda result: result.name))
+    return EvaluationResult(version="21", ap=_ap_result(parts, _POSETRACK21), mot=None, sequences=sequences,
+                            frames_scored=sum(part.frames.num_frames for part in parts),
+                            hota=HOTAResult.from_counts(hota_counts))
 
 
 def _check_version(version: str) -> None:
@@ -260,10 +340,13 @@ class _Rules:
     frames_by_flag: bool  # PoseTrack21: is_labeled; poseval: ground truth lists somebody
     joints_by_position: bool  # PoseTrack21: x > 0 and y > 0; poseval: listed in the file
     recall_floor_one: bool
+    truncates_integer_frames: bool  # PoseTrack21: scores of an all-integer prediction frame lose their fraction
 
 
-_POSEVAL = _Rules("poseval", frames_by_flag=False, joints_by_position=False, recall_floor_one=False)
-_POSETRACK21 = _Rules("posetrack21", frames_by_flag=True, joints_by_position=True, recall_floor_one=True)
+_POSEVAL = _Rules("poseval", frames_by_flag=False, joints_by_position=False, recall_floor_one=False,
+                  truncates_integer_frames=False)
+_POSETRACK21 = _Rules("posetrack21", frames_by_flag=True, joints_by_position=True, recall_floor_one=True,
+                      truncates_integer_frames=True)
 
 
 @dataclass
@@ -306,6 +389,8 @@ def _prepare(pair: SequencePair, rules: _Rules) -> _Frames:
             continue
         gt = _scored_people(gt_frame.people, rules)
         pred = _scored_people(pred_frame.people, rules)
+        if rules.truncates_integer_frames and pred_frame.integer_keypoints:
+            pred.scores = np.trunc(pred.scores)
         _check_inside_image(pair, position, gt_frame, pred_frame, pred)
         if gt_frame.ignore_regions:
             gt = _apply_ignore_regions(gt, gt_frame.ignore_regions, rules)
@@ -415,6 +500,7 @@ class _Detections:
     """One sequence's ranked detections per joint, in poseval's gathering order."""
 
     frames: _Frames
+    distances: np.ndarray  # (F, P, G, 15) in head sizes, inf where either joint is missing
     hit_distances: np.ndarray  # (F, P, G, 15): distance where the joint hits, else NaN (MOT's input)
     scores: list[np.ndarray]
     labels: list[np.ndarray]
@@ -430,7 +516,7 @@ def _score_detections(frames: _Frames) -> _Detections:
     scores = [frames.pred_scores[..., j][frames.pred_present[..., j]] for j in range(NUM_SCORED)]
     label_lists = [labels[..., j][frames.pred_present[..., j]] for j in range(NUM_SCORED)]
     num_gt = frames.gt_present.sum(axis=(0, 1)).astype(np.int64)
-    return _Detections(frames, np.where(assignment.hits, distances, np.nan), scores, label_lists, num_gt)
+    return _Detections(frames, distances, np.where(assignment.hits, distances, np.nan), scores, label_lists, num_gt)
 
 
 def _ap_result(parts: list[_Detections], rules: _Rules) -> APResult:
@@ -493,6 +579,14 @@ def _sequence_mot(detections: _Detections) -> MotCounts | None:
             accumulator.update_pairs(gt_ids[gt_bounds[k]:gt_bounds[k + 1]], pred_ids[pred_bounds[k]:pred_bounds[k + 1]],
                                      rows[a:b], cols[a:b], distances[a:b])
     return counts_of(accumulators)
+
+
+def _sequence_hota(detections: _Detections) -> HotaCounts:
+    """The kit's keypoint HOTA counts of one sequence, its joints in the kit's column order."""
+    frames, kit = detections.frames, KIT_COLUMNS
+    return sequence_counts(detections.distances[..., kit], frames.gt_present[..., kit],
+                           frames.pred_present[..., kit], frames.gt_tracks, frames.pred_tracks, frames.gt_count,
+                           frames.pred_count)
 
 
 def _mot_result(counts: MotCounts) -> MOTResult:

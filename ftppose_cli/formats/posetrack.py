@@ -156,7 +156,12 @@ _PEOPLE_FIELDS = ("track_ids", "keypoints", "visibility", "annotated", "scores",
 
 @dataclass
 class PoseTrackFrame:
-    """One listed frame. ``ignore_regions`` are polygons, each (k, 2) in pixels."""
+    """One listed frame. ``ignore_regions`` are polygons, each (k, 2) in pixels.
+
+    ``integer_keypoints``: the frame lists people and every keypoint value of
+    theirs is a JSON integer (2018 layout). The PoseTrack21 kit stores such a
+    frame in an integer array, which truncates the scores it writes into it.
+    """
 
     file_name: str
     people: PoseTrackPeople
@@ -166,6 +171,7 @@ class PoseTrackFrame:
     frame_id: int | None = None
     width: int | None = None
     height: int | None = None
+    integer_keypoints: bool = False
 
 
 @dataclass
@@ -317,9 +323,14 @@ class _Parse2018(_Parser):
         order = np.argsort(frame_of, kind="stable")  # file order within a frame
         bounds = np.searchsorted(frame_of[order], np.arange(len(images) + 1)).tolist()
         in_frame_order = bool((np.diff(frame_of) >= 0).all())  # the usual layout: slices are cheap views
-        frames = [self._frame(i, image, people.select(slice(bounds[i], bounds[i + 1]) if in_frame_order
-                                                      else order[bounds[i]:bounds[i + 1]]))
-                  for i, image in enumerate(images)]
+        # Stops at the first non-integer, usually the first value: cheap for ordinary files.
+        integers = np.array([all(type(v) is int for v in a["keypoints"]) for a in annotations], bool)
+        frames = []
+        for i, image in enumerate(images):
+            which = slice(bounds[i], bounds[i + 1]) if in_frame_order else order[bounds[i]:bounds[i + 1]]
+            frame = self._frame(i, image, people.select(which))
+            frame.integer_keypoints = bool(len(frame.people)) and bool(integers[which].all())
+            frames.append(frame)
         vid_id = images[0].get("vid_id") if images else None
         return PoseTrackSequence(self.name, frames, "2018", None if vid_id is None else str(vid_id))
 

@@ -15,13 +15,18 @@ from ftppose_cli.formats.posetrack import PoseTrackFrame, PoseTrackPeople, PoseT
 runner = CliRunner()
 
 
-def _folders(tmp_path: Path, frames: int = 3) -> tuple[Path, Path]:
-    """One sequence, one person (15 joints, head size 30) predicted exactly: every score is 100."""
+def _folders(tmp_path: Path, frames: int = 3, person_id: int | None = None) -> tuple[Path, Path]:
+    """One sequence, one person (15 joints, head size 30) predicted exactly: every score is 100.
+
+    ``person_id`` makes it a PoseTrack21 file (the ground truth then names the version).
+    """
     keypoints = 100 + 4.0 * np.arange(2 * NUM_JOINTS, dtype=float).reshape(1, NUM_JOINTS, 2)
     annotated = np.ones((1, NUM_JOINTS), bool)
     annotated[:, [JOINT_INDEX["left_ear"], JOINT_INDEX["right_ear"]]] = False
     people = PoseTrackPeople.from_arrays(keypoints, np.full((1, NUM_JOINTS), 0.8), track_ids=[3],
                                          annotated=annotated, head_boxes=np.array([[90.0, 90.0, 120.0, 130.0]]))
+    if person_id is not None:
+        people.person_ids[:] = person_id
     sequence = PoseTrackSequence("000001_mpii_test", [
         PoseTrackFrame(f"images/val/000001_mpii_test/{k:06d}.jpg", people, width=640, height=480)
         for k in range(frames)])
@@ -38,7 +43,7 @@ def test_prints_ap_and_mot_tables(tmp_path: Path) -> None:
     for header in ("Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle", "Total", "MOTA", "Prec", "Rec"):
         assert header in result.stdout
     assert result.stdout.count("100.0") == 8 + 11  # every AP group; MOTA groups, MOTP, precision, recall
-    assert "sequences scored: 1, frames scored: 3 (poseval rules)" in result.stdout
+    assert "sequences scored: 1, frames scored: 3, rules: poseval 2018 (detected)" in result.stdout
 
 
 def test_per_sequence_and_json_report(tmp_path: Path) -> None:
@@ -47,11 +52,27 @@ def test_per_sequence_and_json_report(tmp_path: Path) -> None:
     result = runner.invoke(app, ["eval", "--gt", str(gt), "--pred", str(pred), "--version", "21",
                                  "--per-sequence", "--json", str(report)])
     assert result.exit_code == 0, result.output
-    assert "000001_mpii_test" in result.stdout and "PoseTrack21 AP, poseval MOT rules" in result.stdout
+    assert "000001_mpii_test" in result.stdout and "rules: PoseTrack21 kit\n" in result.stdout
+    assert "Keypoint tracking (HOTA)" in result.stdout and "MOTA" not in result.stdout
     document = json.loads(report.read_text())
     assert document["version"] == "21" and document["ap"]["groups"]["Total"] == 100.0
-    assert document["mot"]["totals"]["mota"] == 100.0
+    assert document["mot"] is None
+    assert {document["hota"][field]["groups"]["Total"] for field in ("HOTA", "DetA", "AssA", "LocA")} == {100.0}
     assert document["per_sequence"][0]["name"] == "000001_mpii_test"
+
+
+def test_the_ground_truth_names_the_metric_set(tmp_path: Path) -> None:
+    """PoseTrack21 files carry person_id: without --version they get the kit's mAP and HOTA, others poseval's."""
+    gt, pred = _folders(tmp_path / "21", person_id=7)
+    result = runner.invoke(app, ["eval", "--gt", str(gt), "--pred", str(pred)])
+    assert result.exit_code == 0, result.output
+    assert "rules: PoseTrack21 kit (detected)" in result.stdout
+    assert "Keypoint tracking (HOTA)" in result.stdout
+    gt, pred = _folders(tmp_path / "18")
+    result = runner.invoke(app, ["eval", "--gt", str(gt), "--pred", str(pred)])
+    assert "rules: poseval 2018 (detected)" in result.stdout
+    forced = runner.invoke(app, ["eval", "--gt", str(gt), "--pred", str(pred), "--version", "21"])
+    assert "rules: PoseTrack21 kit\n" in forced.stdout
 
 
 def test_bad_input_is_one_line_on_stderr_and_exit_code_1(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import pytest
 
 from ftppose_cli.evaluation.ap import (SCORED_JOINTS, assign_people, average_precision, group_means, head_sizes,
                                        normalized_distances, vector_norms)
+from ftppose_cli.evaluation.ranking import classic_argsort
 
 
 def test_vector_norms_are_bit_identical_to_numpy_norm_of_each_vector() -> None:
@@ -111,8 +112,8 @@ def test_no_ground_truth_is_nan_in_poseval_and_zero_in_posetrack21() -> None:
 
 
 def _reference_ap(scores: np.ndarray, labels: np.ndarray, positives: int) -> float:
-    """The same all-point definition written as plainly as possible: loops, no numpy tricks."""
-    order = np.argsort(scores)[::-1]
+    """The same all-point definition written as plainly as possible: loops, no numpy tricks (ranked as poseval)."""
+    order = classic_argsort(scores)[::-1]
     found, precision, recall = 0, [], []
     for rank, index in enumerate(order, start=1):
         found += int(labels[index])

@@ -331,6 +331,48 @@ def test_posetrack21_rules(heldout: Path, tmp_path: Path) -> None:
     assert evaluate_folders(*folders, "21").ap.total == pytest.approx(1000 / 15)
 
 
+def test_posetrack21_metric_set_and_version_from_the_ground_truth(tmp_path: Path) -> None:
+    """PoseTrack21 gives mAP and keypoint HOTA, no MOTA; without a version, person_id in the ground truth
+    picks it, and a 2018 file without person_id gets poseval's AP and MOTA."""
+    frames = [_people((1, 100, 100, 1), (2, 900, 500, 1))] * 3
+    gt = _sequence("000001_mpii_test", frames)
+    folders = _write(tmp_path / "18", [gt], [gt])
+    plain = evaluate_folders(*folders, None)
+    assert plain.version == "2018" and plain.hota is None and plain.mot.totals["mota"] == 100.0
+    for frame in gt.frames:
+        frame.people.person_ids[:] = [11, 12]
+    folders = _write(tmp_path / "21", [gt], [gt])
+    result = evaluate_folders(*folders, None)
+    assert result.version == "21" and result.mot is None and result.ap.total == 100.0
+    assert result.hota.groups("HOTA")["Total"] == pytest.approx(100.0)
+    assert result.sequences[0].hota.totals["AssA"] == pytest.approx(100.0)
+
+
+def test_posetrack21_cuts_scores_of_all_integer_prediction_frames(tmp_path: Path) -> None:
+    """The kit reads a frame whose keypoints are all JSON integers into an integer array, scores included.
+
+    Frame 0: the right person (0.9) and a wrong one (0.3); frame 1: the right person (0.5). As floats
+    they rank 0.9 (TP), 0.5 (TP), 0.3 (FP): AP 100. With frame 0's keypoints integers its scores become
+    0 and 0; argsort()[::-1] of [0, 0, 0.5] is [2, 1, 0], so the ranked labels are TP, FP, TP:
+    AP = 1/2 x 1 + 1/2 x 2/3 = 5/6."""
+    person = _people((1, 100, 100, 1))
+    gt = _sequence("000001_mpii_test", [person, person])
+    right = _people((1, 100, 100, 0.9))
+    wrong = _people((2, 600, 300, 0.3))
+    both = PoseTrackPeople.from_persons([right[0], wrong[0]])
+    pred = _sequence("000001_mpii_test", [both, _people((1, 100, 100, 0.5))])
+    gt_dir, pred_dir = _write(tmp_path, [gt], [pred])
+    assert evaluate_folders(gt_dir, pred_dir, "21").ap.total == 100.0
+    document = json.loads((pred_dir / "000001_mpii_test.json").read_text())
+    for annotation in document["annotations"]:
+        if annotation["image_id"] == document["images"][0]["id"]:
+            annotation["keypoints"] = [int(v) for v in annotation["keypoints"]]
+    (pred_dir / "000001_mpii_test.json").write_text(json.dumps(document))
+    assert read_sequence(pred_dir / "000001_mpii_test.json").frames[0].integer_keypoints
+    assert evaluate_folders(gt_dir, pred_dir, "2018").ap.total == 100.0  # poseval keeps the fractions
+    assert evaluate_folders(gt_dir, pred_dir, "21").ap.total == pytest.approx(500 / 6)
+
+
 # ----------------------------------------------------------------------------- poseval quirks, synthetic
 
 
