@@ -67,7 +67,8 @@ def annotate_command(
                                         rich_help_panel="Display")] = False,
 ) -> None:
     """Annotate videos with poses: an overlay MP4 and a PoseTrack JSON per video."""
-    from ftppose_cli.pipeline.annotate import AnnotateOptions, VideoReport
+    from ftppose_cli.atomic import atomic_write_text, check_folder, check_writable
+    from ftppose_cli.pipeline.annotate import AnnotateOptions, VideoReport, claim_outputs
     from ftppose_cli.pipeline.builder import build_annotator, build_person_source
     from ftppose_cli.runtime import expand_videos
 
@@ -79,16 +80,25 @@ def annotate_command(
     out = Console(highlight=False, quiet=quiet)
     if not out.is_terminal:  # piped or logged: do not wrap the report to 80 columns
         out = Console(highlight=False, quiet=quiet, width=160)
-    paths, input_errors = expand_videos(videos)
-    for error in input_errors:
-        err.print(f"[red]error:[/red] {error}", soft_wrap=True)
-    if not paths:
-        raise typer.Exit(1)
     options = AnnotateOptions(
         output_dir=output_dir, write_video=not no_video, overwrite=overwrite, batch_size=batch_size,
         json_layout="2017" if json_format is JsonFormat.posetrack17 else "2018", kpt_thr=kpt_thr,
         show_boxes=show_boxes, min_box_score=det_thr or 0.0,
     )
+    paths, input_errors = expand_videos(videos)
+    try:  # every output is checked before the model loads and the first frame is decoded
+        check_folder(output_dir)
+        if report_json is not None:
+            check_writable(report_json, overwrite=overwrite)
+    except FtpposeError as error:
+        input_errors.append(error)
+        paths = []
+    paths, output_errors = claim_outputs(paths, options)
+    input_errors += output_errors
+    for error in input_errors:
+        err.print(f"[red]error:[/red] {error}", soft_wrap=True)
+    if not paths:
+        raise typer.Exit(1)
     try:
         annotator = build_annotator(options, weights=weights, detector=detector, use_detector=boxes is None,
                                     device=device, pruning_ratio=pruning_ratio, half=half, flip_test=flip_test,
@@ -121,7 +131,12 @@ def annotate_command(
     if reports:
         out.print(_report_table(reports))
     if report_json is not None:
-        report_json.write_text(json.dumps([r.to_dict() for r in reports], indent=2) + "\n")
+        try:
+            atomic_write_text(report_json, json.dumps([r.to_dict() for r in reports], indent=2) + "\n",
+                              overwrite=overwrite)
+        except FtpposeError as error:
+            err.print(f"[red]error:[/red] {error}", soft_wrap=True)
+            failures += 1
     if interrupted:
         raise typer.Exit(130)
     if failures:

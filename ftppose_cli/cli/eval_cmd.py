@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ftppose_cli.atomic import atomic_write_text
+from ftppose_cli.atomic import atomic_write_text, check_folder, check_writable
 from ftppose_cli.errors import FtpposeError
 
 GROUPS = ("Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle", "Total")
@@ -78,6 +78,8 @@ def eval_command(
         err.print("[red]error:[/red] give --gt and --pred to score files, or --data to run on a PoseTrack split")
         raise SystemExit(2)
     try:
+        if json_path is not None:  # checked before the work, not found after it
+            check_writable(json_path, overwrite=True)
         if data is not None:
             result = _run_split(data, split, boxes, weights, pruning_ratio, device, out / split, version.value, err,
                                 detector=detector, det_thr=det_thr, det_size=det_size)
@@ -98,7 +100,7 @@ def eval_command(
     out.print(f"sequences scored: {len(result.sequences)}, frames scored: {result.frames_scored} ({rules} rules); "
               f"MOT from the {mot_sequences} with two or more labelled frames")
     if json_path is not None:
-        atomic_write_text(json_path, json.dumps(result.to_dict(), indent=1, allow_nan=False) + "\n")
+        atomic_write_text(json_path, json.dumps(result.to_dict(), indent=1, allow_nan=False) + "\n", overwrite=True)
         out.print(f"wrote {escape(str(json_path))}")
 
 
@@ -109,6 +111,7 @@ def _run_split(data: Path, split: str, boxes: str, weights: Path | None, pruning
     from ftppose_cli.pipeline.annotate import AnnotateOptions
     from ftppose_cli.pipeline.builder import build_annotator
 
+    check_folder(out)
     options = AnnotateOptions(output_dir=out, write_video=False, overwrite=True,
                               min_box_score=det_thr or 0.0)
     annotator = build_annotator(options, weights=weights, device=device, pruning_ratio=pruning_ratio,

@@ -527,13 +527,15 @@ def _short(value: Any) -> str:
 
 
 def write_sequence(sequence: PoseTrackSequence, path: str | Path, layout: Layout = "2018",
-                   extra: dict[str, Any] | None = None) -> Path:
-    """Write ``sequence`` atomically (temporary file in the same folder, then rename).
+                   extra: dict[str, Any] | None = None, overwrite: bool = True) -> Path:
+    """Write ``sequence`` atomically (temporary file in the same folder, then published under its name).
 
     ``extra`` adds top-level keys (poseval ignores keys it does not know).
+    ``overwrite=False`` refuses to replace an existing file.
     """
     document = {**sequence_document(sequence, layout), **(extra or {})}
-    return atomic_write_text(path, json.dumps(document, separators=(",", ":"), allow_nan=False) + "\n")
+    return atomic_write_text(path, json.dumps(document, separators=(",", ":"), allow_nan=False) + "\n",
+                             overwrite=overwrite)
 
 
 def sequence_document(sequence: PoseTrackSequence, layout: Layout = "2018") -> dict:

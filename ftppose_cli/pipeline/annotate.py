@@ -23,6 +23,7 @@ from typing import Protocol
 import numpy as np
 import supervision as sv
 
+from ftppose_cli.atomic import check_writable
 from ftppose_cli.drawing import PoseAnnotator
 from ftppose_cli.errors import InputError
 from ftppose_cli.formats.detections import BoxesByFrame
@@ -126,17 +127,15 @@ class VideoAnnotator:
         self.drawer = PoseAnnotator(kpt_thr=options.kpt_thr, show_boxes=options.show_boxes)
 
     def output_paths(self, video: Path) -> tuple[Path, Path]:
-        stem = self.options.output_dir / video.stem
-        return stem.with_suffix(".mp4"), stem.with_suffix(".json")
+        return output_paths(video, self.options)
 
     def annotate(self, video: str | Path, people: PersonSource | None = None,
                  progress: ProgressCallback | None = None) -> VideoReport:
         """Annotate one video; raises :class:`InputError` for bad input before any output exists."""
         video = Path(video)
         video_out, json_out = self.output_paths(video)
-        for path in (json_out, video_out) if self.options.write_video else (json_out,):
-            if path.exists() and not self.options.overwrite:
-                raise InputError(path, "output exists; pass --overwrite to replace it")
+        for path in _written(video, self.options):
+            check_writable(path, overwrite=self.options.overwrite)
         with VideoReader(video) as reader:
             return self.annotate_frames(reader, json_out, video_out if self.options.write_video else None,
                                         people, progress)
@@ -159,7 +158,6 @@ class VideoAnnotator:
         report = VideoReport(info.path)
         started = time.perf_counter()
         crops_before = self.estimator.backbone_crops
-        json_out.parent.mkdir(parents=True, exist_ok=True)
         json_writer = PoseTrackWriter(json_out, info, layout=self.options.json_layout,
                                       overwrite=self.options.overwrite, frame_names=frame_names)
         writer = VideoWriter.like(video_out, info, overwrite=self.options.overwrite) if video_out else None
@@ -237,6 +235,37 @@ class VideoAnnotator:
             json_writer.close(interrupted=report.interrupted, extra={"report": report.to_dict()})
             report.outputs.insert(0, json_out)
         return report
+
+
+def output_paths(video: Path, options: AnnotateOptions) -> tuple[Path, Path]:
+    """Where the overlay video and the JSON of ``video`` go: ``<output_dir>/<stem>.mp4`` and ``.json``."""
+    stem = options.output_dir / video.stem
+    return stem.with_suffix(".mp4"), stem.with_suffix(".json")
+
+
+def claim_outputs(videos: list[Path], options: AnnotateOptions) -> tuple[list[Path], list[InputError]]:
+    """Check every video's outputs before any work: the videos that can go ahead, and an error for each other.
+
+    An output that cannot be written is refused here, so a batch learns of it
+    before the model loads and the first frame is decoded.
+    """
+    accepted: list[Path] = []
+    errors: list[InputError] = []
+    for video in videos:
+        try:
+            for path in _written(video, options):
+                check_writable(path, overwrite=options.overwrite)
+        except InputError as error:
+            errors.append(error)
+            continue
+        accepted.append(video)
+    return accepted, errors
+
+
+def _written(video: Path, options: AnnotateOptions) -> tuple[Path, ...]:
+    """The files annotating ``video`` writes: the JSON, and the overlay unless it is off."""
+    video_out, json_out = output_paths(video, options)
+    return (json_out, video_out) if options.write_video else (json_out,)
 
 
 def _take(frames, count: int) -> list[Frame]:

@@ -1,0 +1,34 @@
+"""`ftppose eval` on bad inputs: one line naming the file and the problem, a non-zero exit, no traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ftppose_cli.formats.joints import NUM_JOINTS
+from ftppose_cli.formats.posetrack import PoseTrackFrame, PoseTrackPeople, PoseTrackSequence, write_sequence
+
+NAME = "000001_mpii_test"
+
+
+def _folders(root: Path, frames: int = 3) -> tuple[Path, Path]:
+    """One sequence with one person, predicted exactly."""
+    keypoints = 100 + 4.0 * np.arange(2 * NUM_JOINTS, dtype=float).reshape(1, NUM_JOINTS, 2)
+    people = PoseTrackPeople.from_arrays(keypoints, np.full((1, NUM_JOINTS), 0.8), track_ids=[3],
+                                         head_boxes=np.array([[90.0, 90.0, 120.0, 130.0]]))
+    sequence = PoseTrackSequence(NAME, [PoseTrackFrame(f"images/val/{NAME}/{k:06d}.jpg", people, width=640,
+                                                       height=480) for k in range(frames)])
+    write_sequence(sequence, root / "gt" / f"{NAME}.json")
+    write_sequence(sequence, root / "pred" / f"{NAME}.json")
+    return root / "gt", root / "pred"
+
+
+def test_json_report_that_cannot_be_written_is_refused_before_scoring(run_cli, tmp_path: Path) -> None:
+    gt, pred = _folders(tmp_path)
+    (tmp_path / "taken").write_text("")
+    report = tmp_path / "taken" / "scores.json"
+    result = run_cli("eval", "--gt", gt, "--pred", pred, "--json", report)
+    assert result.exit_code == 1
+    assert result.lines("error") == [f"{report}: its folder {tmp_path / 'taken'} is a file, not a folder"]
+    assert "Average Precision" not in result.stdout
