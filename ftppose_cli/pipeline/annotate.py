@@ -246,18 +246,32 @@ def output_paths(video: Path, options: AnnotateOptions) -> tuple[Path, Path]:
 def claim_outputs(videos: list[Path], options: AnnotateOptions) -> tuple[list[Path], list[InputError]]:
     """Check every video's outputs before any work: the videos that can go ahead, and an error for each other.
 
-    An output that cannot be written is refused here, so a batch learns of it
-    before the model loads and the first frame is decoded.
+    Outputs are named after the video's stem, so two inputs with the same stem
+    (``a/clip.mp4`` and ``b/clip.mp4``) would write the same files: the later
+    one is refused rather than silently replacing the first one's results
+    (with ``overwrite``) or failing with a bare "output exists" (without).
+    An output that would land on its own input, or that cannot be written,
+    is refused too, so a batch learns of it before the first frame is decoded.
     """
+    claimed: dict[Path, Path] = {}
     accepted: list[Path] = []
     errors: list[InputError] = []
     for video in videos:
+        outputs = _written(video, options)
+        first = next((claimed[p] for p in outputs if p in claimed), None)
         try:
-            for path in _written(video, options):
+            if first is not None:
+                raise InputError(video, f"its outputs ({', '.join(str(p) for p in outputs)}) are also those of "
+                                        f"{first}, an input of the same name; annotate it into another "
+                                        "--output-dir or rename it")
+            if any(p.resolve() == video.resolve() for p in outputs):
+                raise InputError(video, "its overlay would replace the video itself; choose another --output-dir")
+            for path in outputs:
                 check_writable(path, overwrite=options.overwrite)
         except InputError as error:
             errors.append(error)
             continue
+        claimed.update((p, video) for p in outputs)
         accepted.append(video)
     return accepted, errors
 
