@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -68,8 +71,8 @@ def annotate_command(
 ) -> None:
     """Annotate videos with poses: an overlay MP4 and a PoseTrack JSON per video."""
     from ftppose_cli.atomic import atomic_write_text, check_folder, check_writable
-    from ftppose_cli.pipeline.annotate import AnnotateOptions, VideoReport, claim_outputs
-    from ftppose_cli.pipeline.builder import build_annotator, build_person_source
+    from ftppose_cli.pipeline.annotate import AnnotateOptions, claim_outputs
+    from ftppose_cli.pipeline.builder import build_annotator
     from ftppose_cli.runtime import expand_videos
 
     if threads is not None:
@@ -99,16 +102,41 @@ def annotate_command(
         err.print(f"[red]error:[/red] {error}", soft_wrap=True)
     if not paths:
         raise typer.Exit(1)
-    try:
-        annotator = build_annotator(options, weights=weights, detector=detector, use_detector=boxes is None,
-                                    device=device, pruning_ratio=pruning_ratio, half=half, flip_test=flip_test,
-                                    det_thr=det_thr, det_size=det_size)
-    except FtpposeError as error:
-        err.print(f"[red]error:[/red] {error}", soft_wrap=True)
-        raise typer.Exit(1) from None
-    reports: list[VideoReport] = []
     failures = len(input_errors)
-    interrupted = False
+    with _sigterm_as_interrupt() as stop:
+        try:
+            annotator = build_annotator(options, weights=weights, detector=detector, use_detector=boxes is None,
+                                        device=device, pruning_ratio=pruning_ratio, half=half, flip_test=flip_test,
+                                        det_thr=det_thr, det_size=det_size)
+        except FtpposeError as error:
+            err.print(f"[red]error:[/red] {error}", soft_wrap=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:  # while loading: nothing to keep
+            raise typer.Exit(stop.exit_code) from None
+        reports, video_failures = _annotate_all(annotator, paths, boxes, stop, out, err, quiet)
+    failures += video_failures
+    if reports:
+        out.print(_report_table(reports))
+    if report_json is not None:
+        try:
+            atomic_write_text(report_json, json.dumps([r.to_dict() for r in reports], indent=2) + "\n",
+                              overwrite=overwrite)
+        except FtpposeError as error:
+            err.print(f"[red]error:[/red] {error}", soft_wrap=True)
+            failures += 1
+    if stop.stopped:
+        raise typer.Exit(stop.exit_code)
+    if failures:
+        raise typer.Exit(1)
+
+
+def _annotate_all(annotator, paths: list[Path], boxes: Path | None, stop: _Stop, out: Console, err: Console,
+                  quiet: bool) -> tuple[list, int]:
+    """Annotate each video in turn: its report, or one error line; stop after an interrupted one."""
+    from ftppose_cli.pipeline.builder import build_person_source
+
+    reports = []
+    failures = 0
     for path in paths:
         try:
             people = build_person_source(boxes, path) if boxes else None
@@ -121,26 +149,67 @@ def annotate_command(
             failures += 1
             err.print(f"[red]error:[/red] {error}", soft_wrap=True)
             continue
+        except KeyboardInterrupt:  # before its first frame: nothing of this video to keep
+            stop.stopped = True
+            err.print(f"[yellow]interrupted:[/yellow] {path}: {stop.cause}before its first frame", soft_wrap=True)
+            break
         reports.append(report)
         for warning in report.warnings:
             err.print(f"[yellow]warning:[/yellow] {path}: {warning}", soft_wrap=True)
         if report.interrupted:
-            interrupted = True
-            err.print(f"[yellow]interrupted:[/yellow] {path}: kept the {report.frames} frames done", soft_wrap=True)
+            stop.stopped = True
+            err.print(f"[yellow]interrupted:[/yellow] {path}: {stop.cause}kept the {report.frames} frames done",
+                      soft_wrap=True)
             break
-    if reports:
-        out.print(_report_table(reports))
-    if report_json is not None:
-        try:
-            atomic_write_text(report_json, json.dumps([r.to_dict() for r in reports], indent=2) + "\n",
-                              overwrite=overwrite)
-        except FtpposeError as error:
-            err.print(f"[red]error:[/red] {error}", soft_wrap=True)
-            failures += 1
-    if interrupted:
-        raise typer.Exit(130)
-    if failures:
-        raise typer.Exit(1)
+    return reports, failures
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C raises KeyboardInterrupt, so the pipeline keeps the frames done alike."""
+
+
+@dataclass
+class _Stop:
+    """Whether the run was stopped by a signal, and which (``terminated``: SIGTERM, else Ctrl-C)."""
+
+    stopped: bool = False
+    terminated: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + (signal.SIGTERM if self.terminated else signal.SIGINT)
+
+    @property
+    def cause(self) -> str:
+        return "stopped by SIGTERM; " if self.terminated else ""
+
+
+@contextmanager
+def _sigterm_as_interrupt():
+    """Treat SIGTERM like Ctrl-C while videos are annotated.
+
+    ``timeout``, containers, job schedulers and CI stop a job with SIGTERM,
+    whose default action kills the process on the spot: the overlay was left
+    as a stray ``.partial`` and no JSON was written. Raised as an interruption
+    instead, it ends the run the way Ctrl-C does: a playable video and a JSON
+    flagged ``interrupted`` of the frames done, and exit code 143. Further
+    SIGTERMs are ignored while those are finished (SIGKILL still stops at once).
+    """
+    stop = _Stop()
+
+    def terminate(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stop.terminated = True
+        raise _Terminated
+
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield stop
+        return
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 class _FpsColumn(ProgressColumn):

@@ -6,9 +6,9 @@ of the batch in one pass -> per-track windows once their last frame is
 encoded -> MGFE + fusion + head -> draw -> encode. Each stage's time is
 measured, so the report says where a video's time went.
 
-Ctrl-C (KeyboardInterrupt) stops after the current batch: the video written so
-far is finished so it plays, and the JSON lists the frames done with
-``"interrupted": true`` in its ``ftppose`` record.
+Ctrl-C (KeyboardInterrupt; the CLI raises one for SIGTERM too) stops the run:
+the video written so far is finished so it plays, and the JSON lists the
+frames done with ``"interrupted": true`` in its ``ftppose`` record.
 """
 
 from __future__ import annotations
