@@ -40,3 +40,17 @@ def test_an_overlay_never_replaces_its_own_input(run_cli, tiny_checkpoint, boxes
     message = f"{video}: its overlay would replace the video itself; choose another --output-dir"
     assert result.lines("error") == [message]
     assert video.read_bytes() == before and not (tmp_path / "plain.json").exists()
+
+
+def test_a_cut_fragmented_mp4_is_reported_as_truncated(run_cli, tiny_checkpoint, boxes_json, tmp_path: Path) -> None:
+    video = factory.truncated_fragmented_video(tmp_path).resolve()
+    report = tmp_path / "speed.json"
+    result = _annotate(run_cli, tiny_checkpoint, boxes_json, video, "-o", tmp_path / "out", "--report-json", report)
+    assert result.exit_code == 0
+    (speed,) = json.loads(report.read_text())
+    frames = speed["frames"]
+    assert speed["truncated"] is True and 0 < frames < 30
+    warning = (f"{video}: the video breaks off after frame {frames} (its last packet is cut short); stopped at the "
+               "last good frame")
+    assert result.lines("warning") == [warning]
+    assert len(json.loads((tmp_path / "out" / video.with_suffix(".json").name).read_text())["images"]) == frames
