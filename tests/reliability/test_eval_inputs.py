@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from ftppose_cli.formats.joints import NUM_JOINTS
 from ftppose_cli.formats.posetrack import PoseTrackFrame, PoseTrackPeople, PoseTrackSequence, write_sequence
@@ -32,3 +35,29 @@ def test_json_report_that_cannot_be_written_is_refused_before_scoring(run_cli, t
     assert result.exit_code == 1
     assert result.lines("error") == [f"{report}: its folder {tmp_path / 'taken'} is a file, not a folder"]
     assert "Average Precision" not in result.stdout
+
+
+def _odd(change):
+    def make(path: Path) -> None:
+        document = json.loads(path.read_text())
+        change(document)
+        path.write_text(json.dumps(document))
+    return make
+
+
+@pytest.mark.parametrize("side", ["gt", "pred"])
+@pytest.mark.parametrize("make, problem", [
+    (_odd(lambda d: d["annotations"][0].update(track_id=None)), "track_id must be an integer, got None"),
+    (_odd(lambda d: d["annotations"][0].update(image_id=[0])), "refers to image id [0], which is not listed"),
+    (_odd(lambda d: d["images"][0].update(frame_id=-math.inf)), "frame_id must be an integer, got -inf"),
+    (lambda path: path.write_text('{"images": ' + "[" * 50_000 + "]" * 50_000 + "}"),
+     "not readable JSON (nested too deeply)"),
+], ids=["null-track-id", "list-image-id", "minus-infinity-frame-id", "deep-nesting"])
+def test_odd_values_in_either_file_are_one_line(run_cli, tmp_path: Path, side: str, make, problem: str) -> None:
+    folders = dict(zip(("gt", "pred"), _folders(tmp_path)))
+    bad = folders[side] / f"{NAME}.json"
+    make(bad)
+    result = run_cli("eval", "--gt", folders["gt"], "--pred", folders["pred"])
+    assert result.exit_code == 1
+    (line,) = result.lines("error")
+    assert line.startswith(f"{bad}: ") and problem in line
