@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Literal, Sequence
@@ -36,6 +35,7 @@ import numpy as np
 from ftppose_cli.atomic import atomic_write_text
 from ftppose_cli.errors import InputError
 from ftppose_cli.formats.joints import JOINT_INDEX, NUM_JOINTS, POSETRACK17_TO_18, POSETRACK_CATEGORY, POSETRACK_JOINTS
+from ftppose_cli.formats.numbers import INT64_MAX, INT64_MIN, float_array, whole_number
 
 Layout = Literal["2017", "2018"]
 
@@ -234,7 +234,7 @@ class _Parser:
     def numbers_or_nan(self, values: Any, what: str, frame: int | None, file_name: str | None,
                        shape: tuple[int, ...] | None = None) -> np.ndarray:
         """``values`` as floats of the given shape (``()``: one number); NaN is left for the caller to locate."""
-        array = _floats(values)
+        array = float_array(values)
         if array is None:
             raise self.fail(f"{what} must be numbers, got {_short(values)}", frame, file_name)
         if shape == () and array.shape != ():
@@ -252,7 +252,7 @@ class _Parser:
 
     def integer(self, value: Any, what: str, frame: int | None, file_name: str | None) -> int:
         """``value`` as an int that fits the int64 arrays it is stored in."""
-        number = _int64(value)
+        number = whole_number(value)
         if number is None:
             raise self.fail(f"{what} must be an integer, got {_short(value)}", frame, file_name)
         return number
@@ -394,7 +394,7 @@ class _Parse2018(_Parser):
     @staticmethod
     def _fast_rows(values: list, length: int) -> np.ndarray | None:
         """One conversion for the common case; None sends the caller to the slow path that names the culprit."""
-        rows = _floats(values)
+        rows = float_array(values)
         if rows is None:
             return None
         if rows.shape != (len(values), length) or not np.isfinite(rows).all():
@@ -403,7 +403,7 @@ class _Parse2018(_Parser):
 
     def _integers(self, annotations: list[dict], key: str, default: int | None = None) -> np.ndarray:
         values = [a.get(key, default) for a in annotations]
-        if all(type(v) is int and _INT64_MIN <= v <= _INT64_MAX for v in values):
+        if all(type(v) is int and INT64_MIN <= v <= INT64_MAX for v in values):
             return np.array(values, dtype=np.int64)
         result = np.zeros(len(values), np.int64)
         for a, value in enumerate(values):
@@ -430,7 +430,7 @@ class _Parse2018(_Parser):
                                    for key in ("frame_id", "width", "height"))
         return PoseTrackFrame(
             file_name=file_name, people=people, is_labeled=bool(is_labeled), ignore_regions=regions,
-            image_id=_int64(image["id"]), frame_id=frame_id, width=width, height=height,
+            image_id=whole_number(image["id"]), frame_id=frame_id, width=width, height=height,
         )
 
 
@@ -534,27 +534,6 @@ def _one(value: Any) -> Any:
 
 def _one_or_raw(value: Any) -> Any:
     return value[0] if isinstance(value, list) and len(value) == 1 else value
-
-
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-
-
-def _int64(value: Any) -> int | None:
-    """``value`` as an int if it is a whole number that fits int64 (``1.0`` does; ``True``, ``inf``, ``1e30`` don't)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
-        return None
-    number = int(value)
-    return number if _INT64_MIN <= number <= _INT64_MAX else None
-
-
-def _floats(values: Any) -> np.ndarray | None:
-    """``values`` as a float array, or None for anything that is not numbers (or overflows a float)."""
-    try:
-        return np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError, OverflowError, RecursionError):
-        return None
 
 
 def _is_key(value: Any) -> bool:
