@@ -55,20 +55,49 @@ class PersonSource(Protocol):
 
 
 class BoxesFileSource:
-    """People from precomputed boxes, looked up by frame position."""
+    """People from precomputed boxes, looked up by frame position.
+
+    A box lying wholly outside its frame is dropped: its crop would be black
+    and its joints off the image (at negative coordinates, which `ftppose eval`
+    rejects). Those, and boxes for frames the video turned out not to have,
+    are reported by :meth:`unused_boxes` rather than vanishing silently.
+    """
 
     def __init__(self, boxes: BoxesByFrame) -> None:
         self.boxes = boxes
         self._next = 0
+        self._outside: list[int] = []  # the frame of each dropped box
 
     def detect(self, images: list[np.ndarray]) -> list[sv.Detections]:
         out = []
-        for _ in images:
+        for image in images:
             b = self.boxes.get(self._next, np.zeros((0, 5), np.float32))
+            height, width = image.shape[:2]
+            inside = (b[:, 2] > 0) & (b[:, 0] < width) & (b[:, 3] > 0) & (b[:, 1] < height)
+            self._outside += [self._next] * int((~inside).sum())
+            b = b[inside]
             out.append(sv.Detections(xyxy=b[:, :4].astype(np.float32), confidence=b[:, 4].astype(np.float32),
                                      class_id=np.zeros(len(b), int)))
             self._next += 1
         return out
+
+    def unused_boxes(self, video_ended: bool) -> list[str]:
+        """What the file held that was not used; boxes past the last frame only count once the video ended."""
+        found = []
+        if self._outside:
+            found.append(f"dropped {_count(len(self._outside), 'box')} lying wholly outside the frame "
+                         f"(the first in frame {self._outside[0]})")
+        unused = sorted(f for f, b in self.boxes.items() if len(b) and not 0 <= f < self._next)
+        if video_ended and unused:
+            boxes = sum(len(self.boxes[f]) for f in unused)
+            frames = f"frame {unused[0]}" if len(unused) == 1 else f"frames {unused[0]} to {unused[-1]}"
+            found.append(f"{_count(boxes, 'box')} for {frames} were not used: the video has "
+                         f"{_count(self._next, 'frame')}")
+        return found
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "es" if noun.endswith("x") else "s")
 
 
 @dataclass
@@ -224,6 +253,8 @@ class VideoAnnotator:
         finally:
             report.truncated = reader.truncated
             report.warnings.extend(reader.warnings)
+            if isinstance(people, BoxesFileSource):
+                report.warnings.extend(people.unused_boxes(video_ended=finished))
             if writer is not None:
                 kept = writer.close(finished=finished, keep=True)
                 report.warnings.extend(writer.warnings)
