@@ -85,6 +85,9 @@ def eval_command(
                                 detector=detector, det_thr=det_thr, det_size=det_size)
         else:
             result = evaluate_folders(gt, pred, version.value)
+        if result.frames_scored == 0:  # AP and MOTA of nothing would print as a row of zeros
+            raise FtpposeError(gt or data, "no frame of the ground truth is labelled with people, so nothing was "
+                                           "scored (a split without annotations?)")
     except FtpposeError as error:
         err.print(f"[red]error:[/red] {escape(str(error))}")
         # SystemExit, not typer.Exit: app.main() runs click with standalone_mode=False, where

@@ -61,3 +61,19 @@ def test_odd_values_in_either_file_are_one_line(run_cli, tmp_path: Path, side: s
     assert result.exit_code == 1
     (line,) = result.lines("error")
     assert line.startswith(f"{bad}: ") and problem in line
+
+
+@pytest.mark.parametrize("flagged_labelled", [True, False])
+def test_ground_truth_without_annotations_is_an_error_not_zero_frames(run_cli, tmp_path: Path,
+                                                                      flagged_labelled: bool) -> None:
+    gt, pred = _folders(tmp_path)
+    document = json.loads((gt / f"{NAME}.json").read_text())
+    document["annotations"] = []
+    for image in document["images"]:
+        image["is_labeled"] = flagged_labelled
+    (gt / f"{NAME}.json").write_text(json.dumps(document))
+    result = run_cli("eval", "--gt", gt, "--pred", pred)
+    assert result.exit_code == 1
+    message = f"{gt}: no frame of the ground truth is labelled with people, so nothing was scored (a split without "
+    assert result.lines("error") == [message + "annotations?)"]
+    assert "Average Precision" not in result.stdout
