@@ -113,6 +113,8 @@ def annotate_command(
             raise typer.Exit(1) from None
         except KeyboardInterrupt:  # while loading: nothing to keep
             raise typer.Exit(stop.exit_code) from None
+        for warning in annotator.estimator.warnings:
+            err.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
         reports, video_failures = _annotate_all(annotator, paths, boxes, stop, out, err, quiet)
     failures += video_failures
     if reports:

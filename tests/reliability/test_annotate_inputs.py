@@ -69,3 +69,11 @@ def test_boxes_outside_the_frame_or_past_its_end_are_reported(run_cli, tiny_chec
                                        f"{video}: 3 boxes for frames 20 to 22 were not used: the video has 20 frames"]
     annotations = json.loads((out / "plain.json").read_text())["annotations"]
     assert len(annotations) == 20 and min(min(a["keypoints"]) for a in annotations) > -10
+
+
+def test_half_precision_on_the_cpu_says_it_is_not_used(run_cli, tiny_checkpoint, boxes_json, tmp_path: Path) -> None:
+    video = factory.plain_video(tmp_path)
+    result = _annotate(run_cli, tiny_checkpoint, boxes_json, video, "-o", tmp_path / "out", "--device", "cpu",
+                       "--half", "--no-video")
+    assert result.exit_code == 0
+    assert result.lines("warning") == ["half precision needs a GPU; running in full precision on the CPU"]
