@@ -18,6 +18,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColu
 from rich.table import Table
 from rich.text import Text
 
+from ftppose_cli.cli.options import number_in
 from ftppose_cli.errors import FtpposeError
 
 
@@ -33,8 +34,9 @@ def annotate_command(
                                                   "instead of the built-in detector.", rich_help_panel="Input")] = None,
     weights: Annotated[Optional[Path], typer.Option(help="Pose checkpoint (.safetensors with its .json). "
                                                     "[default: weights/pose]", rich_help_panel="Model")] = None,
-    pruning_ratio: Annotated[float, typer.Option("--pruning-ratio", "-e", min=0.0, max=0.99,
-                                                 help="Fraction of temporal tokens FTP-Pose drops (epsilon).",
+    pruning_ratio: Annotated[float, typer.Option("--pruning-ratio", "-e", parser=number_in(0, 0.99),
+                                                 help="Fraction of temporal tokens FTP-Pose drops (epsilon), "
+                                                 "0 to 0.99.",
                                                  rich_help_panel="Model")] = 0.5,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N or mps.", rich_help_panel="Model")] = "auto",
     batch_size: Annotated[int, typer.Option(min=1, help="Frames per batch; all their people go through the "
@@ -46,7 +48,7 @@ def annotate_command(
                                                    "faster on a loaded machine).", rich_help_panel="Model")] = None,
     detector: Annotated[Optional[Path], typer.Option(help="Person detector checkpoint. [default: weights/detector]",
                                                      rich_help_panel="Detection")] = None,
-    det_thr: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Minimum person-box score. "
+    det_thr: Annotated[Optional[float], typer.Option(parser=number_in(0, 1), help="Minimum person-box score, 0 to 1. "
                                                      "[default: the detector's own, or 0 for --boxes]",
                                                      rich_help_panel="Detection")] = None,
     det_size: Annotated[Optional[int], typer.Option(min=64, max=4096, help="Detector input: the frame's longer "
@@ -62,7 +64,7 @@ def annotate_command(
     overwrite: Annotated[bool, typer.Option(help="Replace existing outputs.", rich_help_panel="Output")] = False,
     report_json: Annotated[Optional[Path], typer.Option("--report-json", help="Write the speed report as JSON.",
                                                         rich_help_panel="Output")] = None,
-    kpt_thr: Annotated[float, typer.Option(min=0.0, max=1.0, help="Hide joints scored below this.",
+    kpt_thr: Annotated[float, typer.Option(parser=number_in(0, 1), help="Hide joints scored below this (0 to 1).",
                                            rich_help_panel="Display")] = 0.3,
     show_boxes: Annotated[bool, typer.Option("--show-boxes", help="Draw person boxes.",
                                              rich_help_panel="Display")] = False,

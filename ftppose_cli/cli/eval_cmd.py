@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ftppose_cli.atomic import atomic_write_text, check_folder, check_writable
+from ftppose_cli.cli.options import number_in
 from ftppose_cli.errors import FtpposeError
 
 GROUPS = ("Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle", "Total")
@@ -51,13 +52,14 @@ def eval_command(
                                        rich_help_panel="Run mode")] = "detector",
     weights: Annotated[Optional[Path], typer.Option(help="Pose checkpoint. [default: weights/pose]",
                                                     rich_help_panel="Run mode")] = None,
-    pruning_ratio: Annotated[float, typer.Option("--pruning-ratio", "-e", min=0.0, max=0.99,
-                                                 help="Pruning ratio epsilon.", rich_help_panel="Run mode")] = 0.5,
+    pruning_ratio: Annotated[float, typer.Option("--pruning-ratio", "-e", parser=number_in(0, 0.99),
+                                                 help="Pruning ratio epsilon, 0 to 0.99.",
+                                                 rich_help_panel="Run mode")] = 0.5,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N or mps.", rich_help_panel="Run mode")] = "auto",
     detector: Annotated[Optional[Path], typer.Option(help="Person detector checkpoint for --boxes detector. "
                                                      "[default: weights/detector]", rich_help_panel="Run mode")] = None,
-    det_thr: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Minimum person-box score. [default: "
-                                                     "the detector's own, or 0 for a detections JSON]",
+    det_thr: Annotated[Optional[float], typer.Option(parser=number_in(0, 1), help="Minimum person-box score, 0 to "
+                                                     "1. [default: the detector's own, or 0 for a detections JSON]",
                                                      rich_help_panel="Run mode")] = None,
     det_size: Annotated[Optional[int], typer.Option(min=64, max=4096, help="Detector input: the frame's longer side "
                                                     "in pixels. [default: the detector's own]",

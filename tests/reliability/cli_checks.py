@@ -7,6 +7,7 @@ temporary ``.partial`` file left anywhere under the test's folder.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,12 @@ class Run:
 def files_under(folder: Path) -> set[str]:
     """Every file below ``folder``, as paths relative to it."""
     return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+
+
+def usage_error(*args: object) -> tuple[int, str]:
+    """Run ``ftppose <args>`` expecting a usage error: the exit code and the message, unwrapped from its box."""
+    result = _runner.invoke(app, [str(a) for a in args])
+    return result.exit_code, " ".join(re.sub("[│╭╮╰╯─]", " ", result.stderr).split())
 
 
 def run_cli(root: Path, *args: object) -> Run:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import video_factory as factory
-from cli_checks import files_under
+from cli_checks import files_under, usage_error
 
 
 def _annotate(run_cli, tiny_checkpoint: Path, boxes_json: Path, *args: object):
@@ -77,3 +77,16 @@ def test_half_precision_on_the_cpu_says_it_is_not_used(run_cli, tiny_checkpoint,
                        "--half", "--no-video")
     assert result.exit_code == 0
     assert result.lines("warning") == ["half precision needs a GPU; running in full precision on the CPU"]
+
+
+@pytest.mark.parametrize("option, value, problem", [
+    ("--pruning-ratio", "nan", "nan is not a number from 0 to 0.99"),
+    ("--pruning-ratio", "1.5", "1.5 is not a number from 0 to 0.99"),
+    ("--kpt-thr", "inf", "inf is not a number from 0 to 1"),
+    ("--det-thr", "-nan", "-nan is not a number from 0 to 1"),
+])
+def test_numbers_out_of_range_are_usage_errors_that_say_so(option: str, value: str, problem: str, tmp_path: Path,
+                                                           tiny_checkpoint: Path) -> None:
+    video = factory.plain_video(tmp_path)
+    code, message = usage_error("annotate", video, "--weights", tiny_checkpoint, option, value, "-o", tmp_path / "out")
+    assert code == 2 and problem in message and not (tmp_path / "out").exists()
