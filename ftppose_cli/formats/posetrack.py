@@ -157,7 +157,12 @@ _PEOPLE_FIELDS = ("track_ids", "keypoints", "visibility", "annotated", "scores",
 
 @dataclass
 class PoseTrackFrame:
-    """One listed frame. ``ignore_regions`` are polygons, each (k, 2) in pixels."""
+    """One listed frame. ``ignore_regions`` are polygons, each (k, 2) in pixels.
+
+    ``timestamp`` is when the frame is shown, in seconds, as its video states
+    it: frames of a variable-frame-rate video are not ``index / fps`` apart.
+    Files store it as an extra ``timestamp`` key, which poseval ignores.
+    """
 
     file_name: str
     people: PoseTrackPeople
@@ -167,6 +172,7 @@ class PoseTrackFrame:
     frame_id: int | None = None
     width: int | None = None
     height: int | None = None
+    timestamp: float | None = None
 
 
 @dataclass
@@ -428,9 +434,11 @@ class _Parse2018(_Parser):
         is_labeled = image.get("is_labeled", len(people) > 0)
         frame_id, width, height = (None if image.get(key) is None else self.integer(image[key], key, index, file_name)
                                    for key in ("frame_id", "width", "height"))
+        timestamp = image.get("timestamp")
         return PoseTrackFrame(
             file_name=file_name, people=people, is_labeled=bool(is_labeled), ignore_regions=regions,
             image_id=whole_number(image["id"]), frame_id=frame_id, width=width, height=height,
+            timestamp=None if timestamp is None else float(self.numbers(timestamp, "timestamp", index, file_name, ())),
         )
 
 
@@ -467,8 +475,12 @@ class _Parse2017(_Parser):
                 ys.append([self._value(p, "y", index, file_name) for p in points])
             regions = self.regions(xs, ys, index, file_name)
         is_labeled = bool(self._value(entry, "is_labeled", index, file_name)) if "is_labeled" in entry else bool(rects)
+        timestamp = None
+        if "timestamp" in entry:
+            timestamp = float(self.numbers(self._value(entry, "timestamp", index, file_name), "timestamp", index,
+                                           file_name, ()))
         return PoseTrackFrame(file_name=file_name, people=PoseTrackPeople.from_persons(persons),
-                              is_labeled=is_labeled, ignore_regions=regions, frame_id=index)
+                              is_labeled=is_labeled, ignore_regions=regions, frame_id=index, timestamp=timestamp)
 
     def _value(self, container: Any, key: str, frame: int, file_name: str) -> Any:
         try:
@@ -590,6 +602,8 @@ def _document_2018(sequence: PoseTrackSequence) -> dict:
             image["ignore_regions_y"] = [r[:, 1].tolist() for r in frame.ignore_regions]
         if frame.width is not None and frame.height is not None:
             image["width"], image["height"] = frame.width, frame.height
+        if frame.timestamp is not None:
+            image["timestamp"] = frame.timestamp
         images.append(image)
         people = frame.people
         if not len(people):
@@ -657,6 +671,8 @@ def _document_2017(sequence: PoseTrackSequence) -> dict:
             rects.append(rect)
         entry: dict[str, Any] = {"image": [{"name": frame.file_name}], "imgnum": [index + 1],
                                  "is_labeled": [int(frame.is_labeled)], "annorect": rects}
+        if frame.timestamp is not None:
+            entry["timestamp"] = [frame.timestamp]
         if frame.ignore_regions:
             entry["ignore_regions"] = [{"point": [{"x": [float(x)], "y": [float(y)]} for x, y in region]}
                                        for region in frame.ignore_regions]

@@ -33,12 +33,13 @@ class PoseTrackWriter:
         self.frames: list[PoseTrackFrame] = []
         self.frame_names = frame_names
 
-    def add_frame(self, index: int, poses: PoseResult) -> None:
+    def add_frame(self, index: int, poses: PoseResult, timestamp: float | None = None) -> None:
+        """Add frame ``index``; ``timestamp`` is when it is shown, in seconds (see :class:`PoseTrackFrame`)."""
         people = PoseTrackPeople.from_arrays(poses.xy, poses.scores, poses.track_ids, poses.boxes)
         self.frames.append(PoseTrackFrame(
             file_name=self.frame_names[index] if self.frame_names else f"images/{self.info.path.stem}/{index:06d}.jpg",
             people=people, image_id=index,
-            frame_id=index, width=self.info.width, height=self.info.height,
+            frame_id=index, width=self.info.width, height=self.info.height, timestamp=timestamp,
         ))
 
     def close(self, interrupted: bool = False, extra: dict | None = None) -> Path:

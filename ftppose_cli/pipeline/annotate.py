@@ -208,7 +208,7 @@ class VideoAnnotator:
                                    boxes=entry.boxes, box_scores=entry.box_scores, track_ids=entry.track_ids)
                 start += count
                 frame: Frame = entry.payload
-                json_writer.add_frame(frame.index, poses)
+                json_writer.add_frame(frame.index, poses, timestamp=frame.time)
                 if writer is not None:
                     with timer("draw"):
                         canvas = self.drawer.annotate(frame.image.copy(), poses)

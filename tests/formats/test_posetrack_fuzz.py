@@ -22,15 +22,15 @@ from ftppose_cli.formats.posetrack import (PoseTrackFrame, PoseTrackPeople, Pose
 
 
 def _valid_sequence() -> PoseTrackSequence:
-    """Two frames: two people with boxes, scores and an ignore region; then nobody."""
+    """Two frames with timestamps: two people with boxes, scores and an ignore region; then nobody."""
     keypoints = 10 + np.arange(2 * NUM_JOINTS * 2, dtype=float).reshape(2, NUM_JOINTS, 2)
     people = PoseTrackPeople.from_arrays(keypoints, np.full((2, NUM_JOINTS), 0.5), track_ids=[1, 2],
                                          boxes=np.array([[1.0, 2.0, 30.0, 40.0], [5.0, 5.0, 50.0, 60.0]]),
                                          head_boxes=np.array([[1.0, 2.0, 11.0, 12.0], [5.0, 5.0, 15.0, 25.0]]))
     region = (np.array([[0.0, 0.0], [10.0, 0.0], [10.0, 5.0]]),)
     return PoseTrackSequence("000001_mpii_test", [
-        PoseTrackFrame("images/a/000000.jpg", people, True, region, width=64, height=48),
-        PoseTrackFrame("images/a/000001.jpg", PoseTrackPeople.empty(), False),
+        PoseTrackFrame("images/a/000000.jpg", people, True, region, width=64, height=48, timestamp=0.0),
+        PoseTrackFrame("images/a/000001.jpg", PoseTrackPeople.empty(), False, timestamp=0.04),
     ])
 
 

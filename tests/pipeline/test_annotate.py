@@ -57,6 +57,20 @@ def test_overlay_keeps_size_timestamps_and_audio(tiny_checkpoint: Path, tmp_path
         assert container.streams.video[0].codec_context.name == "h264"
 
 
+def test_json_gives_each_frame_its_own_time_for_variable_frame_rate(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    video = factory.vfr_video(tmp_path)
+    expected = [float(t) for t in factory.frame_times(video)]
+    assert len(set(np.diff(expected).round(6))) > 1  # irregular: index / fps would be wrong
+    annotator = _annotator(tiny_checkpoint, tmp_path / "out", write_video=False, overwrite=True)
+    annotator.annotate(video, _boxes(12))
+    document = json.loads((tmp_path / "out" / "vfr.json").read_text())
+    assert [image["timestamp"] for image in document["images"]] == expected
+    annotator.options.json_layout = "2017"
+    annotator.annotate(video, _boxes(12))
+    document = json.loads((tmp_path / "out" / "vfr.json").read_text())
+    assert [entry["timestamp"] for entry in document["annolist"]] == [[t] for t in expected]
+
+
 def test_odd_size_and_rotated_videos(tiny_checkpoint: Path, tmp_path: Path) -> None:
     for video, size in ((factory.odd_size_video(tmp_path), (321, 239)), (factory.rotated_video(tmp_path), (48, 64))):
         _annotator(tiny_checkpoint, tmp_path / "out").annotate(video, _boxes(40))

@@ -90,3 +90,12 @@ def test_numbers_out_of_range_are_usage_errors_that_say_so(option: str, value: s
     video = factory.plain_video(tmp_path)
     code, message = usage_error("annotate", video, "--weights", tiny_checkpoint, option, value, "-o", tmp_path / "out")
     assert code == 2 and problem in message and not (tmp_path / "out").exists()
+
+
+def test_a_variable_frame_rate_video_gets_each_frames_time(run_cli, tiny_checkpoint, boxes_json,
+                                                           tmp_path: Path) -> None:
+    video = factory.vfr_video(tmp_path)
+    result = _annotate(run_cli, tiny_checkpoint, boxes_json, video, "-o", tmp_path / "out", "--no-video")
+    assert result.exit_code == 0
+    images = json.loads((tmp_path / "out" / "vfr.json").read_text())["images"]
+    assert [image["timestamp"] for image in images] == [t / 1000 for t in factory.VFR_PTS]
