@@ -99,3 +99,54 @@ def test_a_variable_frame_rate_video_gets_each_frames_time(run_cli, tiny_checkpo
     assert result.exit_code == 0
     images = json.loads((tmp_path / "out" / "vfr.json").read_text())["images"]
     assert [image["timestamp"] for image in images] == [t / 1000 for t in factory.VFR_PTS]
+
+
+def _folder_without_videos(root: Path) -> Path:
+    (root / "notes").mkdir()
+    (root / "notes" / "readme.txt").write_text("no videos here")
+    return root / "notes"
+
+
+# (name, make the input in a folder, the problem the one error line names); each exits 1 and writes nothing.
+BAD_VIDEOS = [
+    ("missing", lambda root: root / "missing.mp4", "no such file or folder"),
+    ("empty", factory.empty_file, "file is empty"),
+    ("text-named-mp4", factory.text_file_named_mp4, "not a readable video file"),
+    ("audio-only", factory.audio_only, "has no video stream (streams found: audio)"),
+    ("header-only", factory.header_only_video, "no decodable video frames"),
+    ("folder-without-videos", _folder_without_videos, "folder holds no video files"),
+    ("glob-matching-nothing", lambda root: root / "*.mkv", "pattern matches no files"),
+]
+
+
+@pytest.mark.parametrize("make, problem", [case[1:] for case in BAD_VIDEOS], ids=[case[0] for case in BAD_VIDEOS])
+def test_bad_videos_are_one_line_and_leave_nothing(run_cli, tiny_checkpoint, boxes_json, tmp_path: Path, make,
+                                                   problem: str) -> None:
+    video = make(tmp_path)
+    result = _annotate(run_cli, tiny_checkpoint, boxes_json, video, "-o", tmp_path / "out")
+    assert result.exit_code == 1
+    (line,) = result.lines("error")
+    assert line.startswith(f"{video}: ") and problem in line
+    assert not (tmp_path / "out").exists() or files_under(tmp_path / "out") == set()
+
+
+BAD_BOXES = [
+    ("not-json", lambda path: path.write_text("{oops"), "boxes file is not valid JSON"),
+    ("deep-nesting", lambda path: path.write_text("[" * 50_000 + "]" * 50_000), "nested too deeply"),
+    ("list-image-id", lambda path: path.write_text('[{"image_id": [0], "bbox": [0, 0, 9, 9]}]'),
+     "entry 0 lacks an integer image_id"),
+    ("a-folder", lambda path: path.mkdir(), "no boxes file for video plain.mp4"),
+]
+
+
+@pytest.mark.parametrize("make, problem", [case[1:] for case in BAD_BOXES], ids=[case[0] for case in BAD_BOXES])
+def test_bad_boxes_files_are_one_line_and_leave_nothing(run_cli, tiny_checkpoint, tmp_path: Path, make,
+                                                        problem: str) -> None:
+    video = factory.plain_video(tmp_path)
+    boxes = tmp_path / "boxes.json"
+    make(boxes)
+    result = _annotate(run_cli, tiny_checkpoint, boxes, video, "-o", tmp_path / "out")
+    assert result.exit_code == 1
+    (line,) = result.lines("error")
+    assert problem in line
+    assert not (tmp_path / "out").exists() or files_under(tmp_path / "out") == set()

@@ -54,7 +54,7 @@ def _odd(change):
      "not readable JSON (nested too deeply)"),
 ], ids=["null-track-id", "list-image-id", "minus-infinity-frame-id", "deep-nesting"])
 def test_odd_values_in_either_file_are_one_line(run_cli, tmp_path: Path, side: str, make, problem: str) -> None:
-    folders = dict(zip(("gt", "pred"), _folders(tmp_path)))
+    folders = dict(zip(("gt", "pred"), _folders(tmp_path), strict=True))
     bad = folders[side] / f"{NAME}.json"
     make(bad)
     result = run_cli("eval", "--gt", folders["gt"], "--pred", folders["pred"])
@@ -77,3 +77,39 @@ def test_ground_truth_without_annotations_is_an_error_not_zero_frames(run_cli, t
     message = f"{gt}: no frame of the ground truth is labelled with people, so nothing was scored (a split without "
     assert result.lines("error") == [message + "annotations?)"]
     assert "Average Precision" not in result.stdout
+
+
+def _rename_prediction(gt: Path, pred: Path) -> tuple[Path, Path]:
+    (pred / f"{NAME}.json").rename(pred / "other.json")
+    return gt, pred
+
+
+def _ground_truth_file(gt: Path, pred: Path) -> tuple[Path, Path]:
+    return gt / f"{NAME}.json", pred
+
+
+def _prediction_text(text: bytes):
+    def make(gt: Path, pred: Path) -> tuple[Path, Path]:
+        (pred / f"{NAME}.json").write_bytes(text)
+        return gt, pred
+    return make
+
+
+# (name, turn the good folders into bad arguments, the file the error names, its problem); each exits 1.
+BAD_FOLDERS = [
+    ("missing-gt", lambda gt, pred: (gt.parent / "absent", pred), "absent", "ground-truth folder does not exist"),
+    ("missing-prediction", _rename_prediction, f"pred/{NAME}.json", "the prediction for sequence"),
+    ("gt-is-a-file", _ground_truth_file, f"gt/{NAME}.json", "is a file; the ground-truth must be a folder"),
+    ("prediction-is-a-list", _prediction_text(b"[]"), f"pred/{NAME}.json", "expected a JSON object"),
+    ("prediction-not-utf8", _prediction_text(b"\xff\xfe\x00"), f"pred/{NAME}.json", "cannot read the file"),
+]
+
+
+@pytest.mark.parametrize("make, named, problem", [case[1:] for case in BAD_FOLDERS],
+                         ids=[case[0] for case in BAD_FOLDERS])
+def test_bad_folders_and_files_are_one_line(run_cli, tmp_path: Path, make, named: str, problem: str) -> None:
+    gt, pred = make(*_folders(tmp_path))
+    result = run_cli("eval", "--gt", gt, "--pred", pred)
+    assert result.exit_code == 1
+    (line,) = result.lines("error")
+    assert line.startswith(f"{tmp_path / named}: ") and problem in line
