@@ -300,7 +300,7 @@ class _Parse2018(_Parser):
                 raise self.fail(f"image id must be a number or a string, got {_short(image['id'])}", i,
                                 image["file_name"])
             if image["id"] in position:
-                raise self.fail(f"image id {image['id']} is listed twice", i, image["file_name"])
+                raise self.fail(f"image id {_short(image['id'])} is listed twice", i, image["file_name"])
             position[image["id"]] = i
         frame_of = np.zeros(len(annotations), np.int64)
         for a, annotation in enumerate(annotations):
@@ -413,8 +413,10 @@ class _Parse2018(_Parser):
             return np.array(values, dtype=np.int64)
         result = np.zeros(len(values), np.int64)
         for a, value in enumerate(values):
-            result[a] = default if value is None and default is not None else self.integer(value, key,
-                                                                                            *self._where(a))
+            if value is None and default is not None:
+                result[a] = default
+            else:
+                result[a] = self.integer(value, key, *self._where(a))
         return result
 
     def _boxes(self, annotations: list[dict], key: str) -> np.ndarray:
