@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -20,6 +20,9 @@ from rich.text import Text
 
 from ftppose_cli.cli.options import number_in
 from ftppose_cli.errors import FtpposeError
+
+if TYPE_CHECKING:
+    from ftppose_cli.pipeline.annotate import VideoAnnotator, VideoReport
 
 
 class JsonFormat(str, Enum):
@@ -118,28 +121,29 @@ def annotate_command(
         for warning in annotator.estimator.warnings:
             err.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
         reports, video_failures = _annotate_all(annotator, paths, boxes, stop, out, err, quiet)
-    failures += video_failures
-    if reports:
-        out.print(_report_table(reports))
-    if report_json is not None:
-        try:
-            atomic_write_text(report_json, json.dumps([r.to_dict() for r in reports], indent=2) + "\n",
-                              overwrite=overwrite)
-        except FtpposeError as error:
-            err.print(f"[red]error:[/red] {error}", soft_wrap=True)
-            failures += 1
+        stop.armed = False  # the work is over: a SIGTERM now must not cut the report short
+        failures += video_failures
+        if reports:
+            out.print(_report_table(reports))
+        if report_json is not None:
+            try:
+                atomic_write_text(report_json, json.dumps([r.to_dict() for r in reports], indent=2) + "\n",
+                                  overwrite=overwrite)
+            except FtpposeError as error:
+                err.print(f"[red]error:[/red] {error}", soft_wrap=True)
+                failures += 1
     if stop.stopped:
         raise typer.Exit(stop.exit_code)
     if failures:
         raise typer.Exit(1)
 
 
-def _annotate_all(annotator, paths: list[Path], boxes: Path | None, stop: _Stop, out: Console, err: Console,
-                  quiet: bool) -> tuple[list, int]:
+def _annotate_all(annotator: VideoAnnotator, paths: list[Path], boxes: Path | None, stop: _Stop, out: Console,
+                  err: Console, quiet: bool) -> tuple[list[VideoReport], int]:
     """Annotate each video in turn: its report, or one error line; stop after an interrupted one."""
     from ftppose_cli.pipeline.builder import build_person_source
 
-    reports = []
+    reports: list[VideoReport] = []
     failures = 0
     for path in paths:
         try:
@@ -174,10 +178,14 @@ class _Terminated(KeyboardInterrupt):
 
 @dataclass
 class _Stop:
-    """Whether the run was stopped by a signal, and which (``terminated``: SIGTERM, else Ctrl-C)."""
+    """Whether the run was stopped by a signal, and which (``terminated``: SIGTERM, else Ctrl-C).
+
+    ``armed``: a SIGTERM now interrupts the work; once disarmed it is only noted.
+    """
 
     stopped: bool = False
     terminated: bool = False
+    armed: bool = True
 
     @property
     def exit_code(self) -> int:
@@ -196,15 +204,17 @@ def _sigterm_as_interrupt():
     whose default action kills the process on the spot: the overlay was left
     as a stray ``.partial`` and no JSON was written. Raised as an interruption
     instead, it ends the run the way Ctrl-C does: a playable video and a JSON
-    flagged ``interrupted`` of the frames done, and exit code 143. Further
-    SIGTERMs are ignored while those are finished (SIGKILL still stops at once).
+    flagged ``interrupted`` of the frames done, and exit code 143. Only the
+    first SIGTERM interrupts; later ones, and any once the work is over, are
+    noted while the outputs are finished (SIGKILL still stops at once).
     """
     stop = _Stop()
 
     def terminate(signum: int, frame: object) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stop.terminated = True
-        raise _Terminated
+        if stop.armed:
+            stop.armed = False
+            raise _Terminated
 
     if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
         yield stop
