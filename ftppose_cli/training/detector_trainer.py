@@ -16,6 +16,7 @@ import math
 import random
 import time
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -330,7 +331,7 @@ def train_detector(cfg: DetectorTrainConfig, resume: bool = True, log=print, pro
             save_checkpoint(ema, out / "best", half=True, conf=float(res["best_threshold"]), info=info)
         resume_state = {"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
                         "state": state, "config": asdict(cfg)}
-        atomic_write(last, lambda tmp: torch.save(resume_state, tmp), overwrite=True)
+        atomic_write(last, partial(torch.save, resume_state), overwrite=True)
         save_checkpoint(ema, out / "last_ema", half=True, conf=float(res["best_threshold"]), info=info)
         if cfg.time_budget_s is not None:
             per_epoch = time.time() - t0

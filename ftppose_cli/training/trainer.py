@@ -21,6 +21,7 @@ import os
 import random
 import time
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -283,7 +284,7 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
                             "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(), "epoch": epoch,
                             "best": best, "history": history, "torch_rng": torch.get_rng_state(),
                             "py_rng": random.getstate(), "config": asdict(cfg)}
-            atomic_write(state_path, lambda tmp: torch.save(resume_state, tmp), overwrite=True)
+            atomic_write(state_path, partial(torch.save, resume_state), overwrite=True)
             atomic_write_text(out / "history.json", json.dumps(history, indent=1), overwrite=True)
             console.print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
         if world > 1:
