@@ -49,6 +49,8 @@ def write_video(
     audio_codec: str | None = None,
     audio_seconds: float | None = None,
     faststart: bool = False,
+    fragmented: bool = False,
+    keyframe_every: int | None = None,
     noise: bool = False,
 ) -> Path:
     """Write an H.264 video (plus optional audio) and return its path.
@@ -57,14 +59,18 @@ def write_video(
     variable-frame-rate file. ``display_rotation`` is PyAV's counter-clockwise
     display-matrix angle: ``-90`` is what a phone held upright records (the
     legacy ``rotate=90`` tag). Odd sizes are coded as 4:4:4 because x264
-    rejects odd sizes in 4:2:0.
+    rejects odd sizes in 4:2:0. ``fragmented`` writes a fragmented MP4 (an
+    empty index up front, then one fragment per keyframe, as live recorders
+    and streaming servers do).
     """
     if pts is not None:
         frames = len(pts)
     time_base = time_base or Fraction(1, fps)
     options = {"movflags": "+faststart"} if faststart else {}
+    if fragmented:
+        options = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
     with av.open(str(path), "w", options=options) as container:
-        video = container.add_stream("libx264", rate=fps)
+        video = container.add_stream("libx264", rate=fps, options={"g": str(keyframe_every)} if keyframe_every else {})
         video.width, video.height = width, height
         video.pix_fmt = "yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p"
         video.codec_context.time_base = time_base
@@ -148,6 +154,20 @@ def truncated_video(directory: Path, name: str = "truncated.mp4", keep: float = 
     data = full.read_bytes()
     path = directory / name
     path.write_bytes(data[: int(len(data) * keep)])
+    return path
+
+
+def truncated_fragmented_video(directory: Path, name: str = "truncated_fragmented.mp4") -> Path:
+    """30 noisy frames in fragments of 5, cut in the middle of a fragment.
+
+    A fragmented file declares no frame count, and the demuxer ends at the
+    cut without an error: only the last, partial packet's "corrupt" flag
+    tells that the file breaks off.
+    """
+    full = write_video(directory / f"full_{name}", frames=30, noise=True, fragmented=True, keyframe_every=5)
+    data = full.read_bytes()
+    path = directory / name
+    path.write_bytes(data[: len(data) // 2])
     return path
 
 

@@ -17,6 +17,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 
+from ftppose_cli.atomic import atomic_write  # noqa: E402
 from ftppose_cli.benchmarking.runner import BenchmarkResult  # noqa: E402
 
 
@@ -58,6 +59,7 @@ def plot_benchmark(result: BenchmarkResult, path: str | Path) -> Path:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, ncol=3)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format=Path(path).suffix.lstrip(".") or "png"),
+                 overwrite=True)
     plt.close(fig)
     return path

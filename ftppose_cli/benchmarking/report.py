@@ -30,7 +30,7 @@ CSV_COLUMNS: tuple[str, ...] = (
 
 
 def write_json(result: BenchmarkResult, path: str | Path) -> Path:
-    atomic_write_text(Path(path), json.dumps(result.to_dict(), indent=2) + "\n")
+    atomic_write_text(Path(path), json.dumps(result.to_dict(), indent=2) + "\n", overwrite=True)
     return Path(path)
 
 
@@ -82,6 +82,6 @@ def write_csv(result: BenchmarkResult, path: str | Path) -> Path:
     writer = csv.DictWriter(buffer, fieldnames=list(CSV_COLUMNS))
     writer.writeheader()
     writer.writerows(csv_rows(result))
-    atomic_write_text(Path(path), buffer.getvalue())
+    atomic_write_text(Path(path), buffer.getvalue(), overwrite=True)
     return Path(path)
 

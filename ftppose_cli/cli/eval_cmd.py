@@ -24,7 +24,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ftppose_cli.atomic import atomic_write_text
+from ftppose_cli.atomic import atomic_write_text, check_folder, check_writable
+from ftppose_cli.cli.options import number_in
 from ftppose_cli.errors import FtpposeError
 
 GROUPS = ("Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle", "Total")
@@ -56,13 +57,14 @@ def eval_command(
                                        rich_help_panel="Run mode")] = "detector",
     weights: Annotated[Optional[Path], typer.Option(help="Pose checkpoint. [default: weights/pose]",
                                                     rich_help_panel="Run mode")] = None,
-    pruning_ratio: Annotated[float, typer.Option("--pruning-ratio", "-e", min=0.0, max=0.99,
-                                                 help="Pruning ratio epsilon.", rich_help_panel="Run mode")] = 0.5,
+    pruning_ratio: Annotated[float, typer.Option("--pruning-ratio", "-e", parser=number_in(0, 0.99),
+                                                 help="Pruning ratio epsilon, 0 to 0.99.",
+                                                 rich_help_panel="Run mode")] = 0.5,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N or mps.", rich_help_panel="Run mode")] = "auto",
     detector: Annotated[Optional[Path], typer.Option(help="Person detector checkpoint for --boxes detector. "
                                                      "[default: weights/detector]", rich_help_panel="Run mode")] = None,
-    det_thr: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Minimum person-box score. [default: "
-                                                     "the detector's own, or 0 for a detections JSON]",
+    det_thr: Annotated[Optional[float], typer.Option(parser=number_in(0, 1), help="Minimum person-box score, 0 to "
+                                                     "1. [default: the detector's own, or 0 for a detections JSON]",
                                                      rich_help_panel="Run mode")] = None,
     det_size: Annotated[Optional[int], typer.Option(min=64, max=4096, help="Detector input: the frame's longer side "
                                                     "in pixels. [default: the detector's own]",
@@ -84,11 +86,16 @@ def eval_command(
         raise SystemExit(2)
     try:
         chosen = None if version is None else version.value
+        if json_path is not None:  # checked before the work, not found after it
+            check_writable(json_path, overwrite=True)
         if data is not None:
             result = _run_split(data, split, boxes, weights, pruning_ratio, device, out / split, chosen, err,
                                 detector=detector, det_thr=det_thr, det_size=det_size)
         else:
             result = evaluate_folders(gt, pred, chosen)
+        if result.frames_scored == 0:  # AP and MOTA of nothing would print as a row of zeros
+            raise FtpposeError(gt or data, "no frame of the ground truth is labelled with people, so nothing was "
+                                           "scored (a split without annotations?)")
     except FtpposeError as error:
         err.print(f"[red]error:[/red] {escape(str(error))}")
         # SystemExit, not typer.Exit: app.main() runs click with standalone_mode=False, where
@@ -110,7 +117,7 @@ def eval_command(
         out.print(f"MOT from the {sum(s.mot is not None for s in result.sequences)} sequences with two or more "
                   f"labelled frames")
     if json_path is not None:
-        atomic_write_text(json_path, json.dumps(result.to_dict(), indent=1, allow_nan=False) + "\n")
+        atomic_write_text(json_path, json.dumps(result.to_dict(), indent=1, allow_nan=False) + "\n", overwrite=True)
         out.print(f"wrote {escape(str(json_path))}")
 
 
@@ -121,6 +128,7 @@ def _run_split(data: Path, split: str, boxes: str, weights: Path | None, pruning
     from ftppose_cli.pipeline.annotate import AnnotateOptions
     from ftppose_cli.pipeline.builder import build_annotator
 
+    check_folder(out)
     options = AnnotateOptions(output_dir=out, write_video=False, overwrite=True,
                               min_box_score=det_thr or 0.0)
     annotator = build_annotator(options, weights=weights, device=device, pruning_ratio=pruning_ratio,

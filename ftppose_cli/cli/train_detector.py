@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from ftppose_cli.cli.options import number_in
 from ftppose_cli.errors import FtpposeError
 
 
@@ -39,10 +40,10 @@ def train_detector_command(
                                          "sample (copy-paste).", rich_help_panel="Augmentation")] = 0.0,
     paste_from: Annotated[Optional[Path], typer.Option(help="Pose crop cache (`ftppose train --cache`) the pasted "
                                                        "people are cut from.", rich_help_panel="Augmentation")] = None,
-    decoys: Annotated[float, typer.Option(min=0.0, max=1.0, help="Probability of pasting 1-2 decoys onto a sample: "
-                                          "a pasted person's silhouette filled with background, with no box "
+    decoys: Annotated[float, typer.Option(parser=number_in(0, 1), help="Probability of pasting 1-2 decoys onto a "
+                                          "sample: a pasted person's silhouette filled with background, with no box "
                                           "(needs --paste-from).", rich_help_panel="Augmentation")] = 0.0,
-    min_visible: Annotated[float, typer.Option(min=0.0, max=1.0, help="A person a crop cuts to less than this "
+    min_visible: Annotated[float, typer.Option(parser=number_in(0, 1), help="A person a crop cuts to less than this "
                                                "fraction of their box area is an ignore area, not a positive.",
                                                rich_help_panel="Augmentation")] = 0.45,
     time_budget: Annotated[Optional[float], typer.Option(help="Stop after the epoch that would overrun this "

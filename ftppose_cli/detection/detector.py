@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ftppose_cli.atomic import atomic_write
+from ftppose_cli.atomic import atomic_write, atomic_write_text
 from ftppose_cli.detection.network import DetectorConfig, PersonDetectorNet
 from ftppose_cli.errors import CheckpointError
 from ftppose_cli.models.checkpoint import checkpoint_paths, load_state_checked
@@ -123,8 +123,8 @@ def save_checkpoint(model: PersonDetectorNet, path: str | Path, *, half: bool = 
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": model.config.to_dict(),
             "conf": conf, "nms_iou": nms_iou, "dtype": "float16" if half else "float32",
             "training": info or {}}
-    atomic_write(wpath, lambda t: save_file(tensors, t, metadata={"format": FORMAT}))
-    atomic_write(cpath, lambda t: Path(t).write_text(json.dumps(meta, indent=1)))
+    atomic_write(wpath, lambda t: save_file(tensors, t, metadata={"format": FORMAT}), overwrite=True)
+    atomic_write_text(cpath, json.dumps(meta, indent=1), overwrite=True)
     return wpath
 
 

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import supervision as sv
 
 from ftppose_cli.errors import InputError
 from ftppose_cli.evaluation.scoring import EvaluationResult, evaluate_folders
@@ -71,7 +70,7 @@ class SequenceFrames:
                         time=float(index * self.info.time_base))
 
 
-class GroundTruthBoxes:
+class GroundTruthBoxes(BoxesFileSource):
     """Person boxes from the ground truth (papers' "GT boxes" setting); box score 1."""
 
     def __init__(self, sequence: PoseTrackSequence) -> None:
@@ -91,10 +90,7 @@ class GroundTruthBoxes:
                 rows.append([*box, 1.0])
             if rows:
                 boxes[index] = np.asarray(rows, np.float32)
-        self.source = BoxesFileSource(boxes)
-
-    def detect(self, images: list[np.ndarray]) -> list[sv.Detections]:
-        return self.source.detect(images)
+        super().__init__(boxes)
 
 
 @dataclass

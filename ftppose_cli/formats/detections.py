@@ -16,14 +16,17 @@ convention (``1 SSSSSS FFFF``: sequence, frame) or a plain frame index is used.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ftppose_cli.errors import InputError
+from ftppose_cli.formats.numbers import whole_number
 
 BoxesByFrame = dict[int, np.ndarray]  # frame position -> (n, 5) xyxy + score
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)  # boxes are stored as float32: a larger value would become inf
 
 
 def _frame_of(image_id: int) -> int:
@@ -41,8 +44,20 @@ def load_boxes(path: str | Path, sequence: str | None = None, min_score: float =
         document = json.loads(path.read_text())
     except FileNotFoundError:
         raise InputError(path, "boxes file not found") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read the boxes file ({exc.strerror or exc})") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(path, f"boxes file is not valid JSON ({exc.__class__.__name__}: {exc})") from None
+    except ValueError as exc:  # an integer past Python's digit limit
+        raise InputError(path, f"boxes file is not readable JSON ({exc})") from None
+    except RecursionError:
+        raise InputError(path, "boxes file is not readable JSON (nested too deeply)") from None
+    return parse_boxes(document, path, sequence, min_score)
+
+
+def parse_boxes(document: Any, path: str | Path, sequence: str | None = None, min_score: float = 0.0) -> BoxesByFrame:
+    """:func:`load_boxes` on an already-parsed JSON document; ``path`` names it in errors."""
+    path = Path(path)
     if isinstance(document, dict):
         entries = document.get("annotations")
         images = document.get("images")
@@ -52,16 +67,24 @@ def load_boxes(path: str | Path, sequence: str | None = None, min_score: float =
         raise InputError(path, "no list of boxes (expected a COCO results list or an 'annotations' list)")
     position: dict[int, int] | None = None
     if isinstance(images, list):
-        position = {int(img["id"]): i for i, img in enumerate(images) if isinstance(img, dict) and "id" in img}
+        position = {}
+        for i, image in enumerate(images):
+            if isinstance(image, dict) and "id" in image:
+                image_id = whole_number(image["id"])
+                if image_id is None:
+                    raise InputError(path, f"image {i} has an id that is not an integer")
+                position[image_id] = i
     boxes: dict[int, list[list[float]]] = {}
     for n, entry in enumerate(entries):
         try:
-            image_id = int(entry["image_id"])
+            image_id = whole_number(entry["image_id"])
             x, y, w, h = (float(v) for v in entry["bbox"])
             score = float(entry.get("score", 1.0))
-        except (KeyError, TypeError, ValueError):
-            raise InputError(path, f"entry {n} lacks a numeric image_id and bbox [x, y, w, h]") from None
-        if not all(math.isfinite(v) for v in (x, y, w, h, score)):
+        except (KeyError, TypeError, ValueError, OverflowError):
+            image_id = None
+        if image_id is None:
+            raise InputError(path, f"entry {n} lacks an integer image_id and a numeric bbox [x, y, w, h]")
+        if not all(abs(v) <= _FLOAT32_MAX for v in (x, y, w, h, x + w, y + h, score)):  # NaN fails too
             raise InputError(path, f"entry {n} (image {image_id}) has a non-finite box or score")
         if entry.get("category_id", 1) != 1 or w <= 0 or h <= 0 or score < min_score:
             continue

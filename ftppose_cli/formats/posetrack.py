@@ -35,6 +35,7 @@ import numpy as np
 from ftppose_cli.atomic import atomic_write_text
 from ftppose_cli.errors import InputError
 from ftppose_cli.formats.joints import JOINT_INDEX, NUM_JOINTS, POSETRACK17_TO_18, POSETRACK_CATEGORY, POSETRACK_JOINTS
+from ftppose_cli.formats.numbers import INT64_MAX, INT64_MIN, float_array, whole_number
 
 Layout = Literal["2017", "2018"]
 
@@ -161,6 +162,9 @@ class PoseTrackFrame:
     ``integer_keypoints``: the frame lists people and every keypoint value of
     theirs is a JSON integer (2018 layout). The PoseTrack21 kit stores such a
     frame in an integer array, which truncates the scores it writes into it.
+    ``timestamp`` is when the frame is shown, in seconds, as its video states
+    it: frames of a variable-frame-rate video are not ``index / fps`` apart.
+    Files store it as an extra ``timestamp`` key, which poseval ignores.
     """
 
     file_name: str
@@ -172,6 +176,7 @@ class PoseTrackFrame:
     width: int | None = None
     height: int | None = None
     integer_keypoints: bool = False
+    timestamp: float | None = None
 
 
 @dataclass
@@ -203,6 +208,10 @@ def read_sequence(path: str | Path) -> PoseTrackSequence:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(path, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except ValueError as exc:  # an integer past Python's digit limit
+        raise InputError(path, f"not readable JSON ({exc})") from None
+    except RecursionError:
+        raise InputError(path, "not readable JSON (nested too deeply)") from None
     return parse_sequence(document, path)
 
 
@@ -234,11 +243,12 @@ class _Parser:
 
     def numbers_or_nan(self, values: Any, what: str, frame: int | None, file_name: str | None,
                        shape: tuple[int, ...] | None = None) -> np.ndarray:
-        """``values`` as floats of the given shape; NaN is left for the caller to locate."""
-        try:
-            array = np.asarray(values, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise self.fail(f"{what} must be numbers, got {_short(values)}", frame, file_name) from None
+        """``values`` as floats of the given shape (``()``: one number); NaN is left for the caller to locate."""
+        array = float_array(values)
+        if array is None:
+            raise self.fail(f"{what} must be numbers, got {_short(values)}", frame, file_name)
+        if shape == () and array.shape != ():
+            raise self.fail(f"{what} must be one number, got {_short(values)}", frame, file_name)
         if shape is not None and array.shape != shape:
             raise self.fail(f"{what} must have {int(np.prod(shape))} numbers, got {array.size}", frame, file_name)
         return array
@@ -251,9 +261,11 @@ class _Parser:
         return array
 
     def integer(self, value: Any, what: str, frame: int | None, file_name: str | None) -> int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
+        """``value`` as an int that fits the int64 arrays it is stored in."""
+        number = whole_number(value)
+        if number is None:
             raise self.fail(f"{what} must be an integer, got {_short(value)}", frame, file_name)
-        return int(value)
+        return number
 
     def regions(self, xs: Any, ys: Any, frame: int, file_name: str) -> tuple[np.ndarray, ...]:
         if not isinstance(xs, list) or not isinstance(ys, list) or len(xs) != len(ys):
@@ -262,7 +274,9 @@ class _Parser:
         for k, (rx, ry) in enumerate(zip(xs, ys)):
             x = self.numbers(rx, f"ignore region {k} x", frame, file_name)
             y = self.numbers(ry, f"ignore region {k} y", frame, file_name)
-            if x.ndim != 1 or x.shape != y.shape:
+            if x.ndim != 1 or y.ndim != 1:
+                raise self.fail(f"ignore region {k} must be lists of numbers", frame, file_name)
+            if x.shape != y.shape:
                 raise self.fail(f"ignore region {k} has {x.size} x but {y.size} y values", frame, file_name)
             polygons.append(np.stack([x, y], axis=1))
         return tuple(polygons)
@@ -284,19 +298,25 @@ class _Parse2018(_Parser):
         for i, image in enumerate(images):
             if not isinstance(image, dict) or "id" not in image or "file_name" not in image:
                 raise self.fail("image entry lacks `id` or `file_name`", i)
+            if not isinstance(image["file_name"], str):
+                raise self.fail(f"`file_name` must be a string, got {_short(image['file_name'])}", i)
+            if not _is_key(image["id"]):
+                raise self.fail(f"image id must be a number or a string, got {_short(image['id'])}", i,
+                                image["file_name"])
             if image["id"] in position:
-                raise self.fail(f"image id {image['id']} is listed twice", i, image["file_name"])
+                raise self.fail(f"image id {_short(image['id'])} is listed twice", i, image["file_name"])
             position[image["id"]] = i
         frame_of = np.zeros(len(annotations), np.int64)
         for a, annotation in enumerate(annotations):
             if not isinstance(annotation, dict):
                 raise self.fail(f"annotation {a} is not an object")
-            frame = position.get(annotation.get("image_id"))
+            image_id = annotation.get("image_id")
+            frame = position.get(image_id) if _is_key(image_id) else None
             for key in ("image_id", "keypoints", "track_id"):
                 if key not in annotation:
                     raise self.fail(f"annotation {a} lacks `{key}`", frame, self._file(frame))
             if frame is None:
-                raise self.fail(f"annotation {a} refers to image id {annotation['image_id']}, which is not listed")
+                raise self.fail(f"annotation {a} refers to image id {_short(image_id)}, which is not listed")
             frame_of[a] = frame
         self.frame_of = frame_of
 
@@ -350,6 +370,8 @@ class _Parse2018(_Parser):
         if len(people) != 1 or not isinstance(people[0].get("keypoints"), list):
             raise self.fail("`categories` needs exactly one `person` entry with `keypoints` names")
         names = people[0]["keypoints"]
+        if not all(isinstance(n, str) for n in names):
+            raise self.fail("the person category's `keypoints` must be joint names (strings)")
         missing = [n for n in _REQUIRED_JOINT_NAMES if n not in names]
         if missing:
             raise self.fail(f"the person category does not name the joints {', '.join(missing)}")
@@ -365,7 +387,7 @@ class _Parse2018(_Parser):
             return rows
         for a, annotation in enumerate(annotations):
             frame, file_name = self._where(a)
-            who = f"track {annotation.get('track_id')}"
+            who = f"track {_short(annotation.get('track_id'))}"
             row = self.numbers_or_nan(annotation["keypoints"], f"keypoints of {who}", frame, file_name, (3 * width,))
             bad = np.flatnonzero(~np.isfinite(row))
             if bad.size:
@@ -378,7 +400,7 @@ class _Parse2018(_Parser):
             return rows
         for a in which:
             frame, file_name = self._where(a)
-            what = f"{key} of track {annotations[a].get('track_id')}"
+            what = f"{key} of track {_short(annotations[a].get('track_id'))}"
             row = self.numbers(annotations[a][key], what, frame, file_name)
             if row.shape != (length,):
                 raise self.fail(f"{what} must have {length} values, got {row.size}", frame, file_name)
@@ -387,9 +409,8 @@ class _Parse2018(_Parser):
     @staticmethod
     def _fast_rows(values: list, length: int) -> np.ndarray | None:
         """One conversion for the common case; None sends the caller to the slow path that names the culprit."""
-        try:
-            rows = np.asarray(values, dtype=np.float64)
-        except (TypeError, ValueError):
+        rows = float_array(values)
+        if rows is None:
             return None
         if rows.shape != (len(values), length) or not np.isfinite(rows).all():
             return None if values else np.zeros((0, length))
@@ -397,11 +418,14 @@ class _Parse2018(_Parser):
 
     def _integers(self, annotations: list[dict], key: str, default: int | None = None) -> np.ndarray:
         values = [a.get(key, default) for a in annotations]
-        if all(type(v) is int for v in values):
+        if all(type(v) is int and INT64_MIN <= v <= INT64_MAX for v in values):
             return np.array(values, dtype=np.int64)
         result = np.zeros(len(values), np.int64)
         for a, value in enumerate(values):
-            result[a] = default if value is None else self.integer(value, key, *self._where(a))
+            if value is None and default is not None:
+                result[a] = default
+            else:
+                result[a] = self.integer(value, key, *self._where(a))
         return result
 
     def _boxes(self, annotations: list[dict], key: str) -> np.ndarray:
@@ -419,10 +443,13 @@ class _Parse2018(_Parser):
         if "ignore_regions_x" in image or "ignore_regions_y" in image:
             regions = self.regions(image.get("ignore_regions_x"), image.get("ignore_regions_y"), index, file_name)
         is_labeled = image.get("is_labeled", len(people) > 0)
+        frame_id, width, height = (None if image.get(key) is None else self.integer(image[key], key, index, file_name)
+                                   for key in ("frame_id", "width", "height"))
+        timestamp = image.get("timestamp")
         return PoseTrackFrame(
             file_name=file_name, people=people, is_labeled=bool(is_labeled), ignore_regions=regions,
-            image_id=_maybe_int(image.get("id")), frame_id=_maybe_int(image.get("frame_id")),
-            width=_maybe_int(image.get("width")), height=_maybe_int(image.get("height")),
+            image_id=whole_number(image["id"]), frame_id=frame_id, width=width, height=height,
+            timestamp=None if timestamp is None else float(self.numbers(timestamp, "timestamp", index, file_name, ())),
         )
 
 
@@ -437,15 +464,19 @@ class _Parse2017(_Parser):
         if not isinstance(entry, dict):
             raise self.fail("annolist entry is not an object", index)
         try:
-            file_name = str(_one(entry["image"])["name"])
+            file_name = _one(entry["image"])["name"]
         except (KeyError, TypeError, ValueError):
             raise self.fail("annolist entry lacks `image: [{name}]`", index) from None
+        if not isinstance(file_name, str):
+            raise self.fail(f"the image name must be a string, got {_short(file_name)}", index)
         rects = entry.get("annorect")
         if not isinstance(rects, list):
             raise self.fail("lacks the `annorect` list", index, file_name)
         persons = [self._person(rect, index, file_name) for rect in rects]
         regions: tuple[np.ndarray, ...] = ()
         if entry.get("ignore_regions"):
+            if not isinstance(entry["ignore_regions"], list):
+                raise self.fail("`ignore_regions` must be a list", index, file_name)
             xs, ys = [], []
             for region in entry["ignore_regions"]:
                 points = region.get("point", []) if isinstance(region, dict) else None
@@ -454,16 +485,19 @@ class _Parse2017(_Parser):
                 xs.append([self._value(p, "x", index, file_name) for p in points])
                 ys.append([self._value(p, "y", index, file_name) for p in points])
             regions = self.regions(xs, ys, index, file_name)
-        labeled = entry.get("is_labeled")
-        is_labeled = bool(_one(labeled)) if labeled is not None else bool(rects)
+        is_labeled = bool(self._value(entry, "is_labeled", index, file_name)) if "is_labeled" in entry else bool(rects)
+        timestamp = None
+        if "timestamp" in entry:
+            timestamp = float(self.numbers(self._value(entry, "timestamp", index, file_name), "timestamp", index,
+                                           file_name, ()))
         return PoseTrackFrame(file_name=file_name, people=PoseTrackPeople.from_persons(persons),
-                              is_labeled=is_labeled, ignore_regions=regions, frame_id=index)
+                              is_labeled=is_labeled, ignore_regions=regions, frame_id=index, timestamp=timestamp)
 
     def _value(self, container: Any, key: str, frame: int, file_name: str) -> Any:
         try:
             return _one(container[key])
         except (KeyError, TypeError, ValueError):
-            raise self.fail(f"a point lacks `{key}` (a one-element list)", frame, file_name) from None
+            raise self.fail(f"`{key}` is missing or not a one-element list", frame, file_name) from None
 
     def _person(self, rect: Any, frame: int, file_name: str) -> PoseTrackPerson:
         if not isinstance(rect, dict):
@@ -502,12 +536,12 @@ class _Parse2017(_Parser):
                 annotated[joint] = True
                 if "is_visible" in point:
                     visibility[joint] = float(self.numbers(self._value(point, "is_visible", frame, file_name),
-                                                           f"is_visible of {name} of {who}", frame, file_name))
+                                                           f"is_visible of {name} of {who}", frame, file_name, ()))
                 else:
                     visibility[joint] = 1.0
                 if "score" in point:
                     scores[joint] = float(self.numbers(self._value(point, "score", frame, file_name),
-                                                       f"score of {name} of {who}", frame, file_name))
+                                                       f"score of {name} of {who}", frame, file_name, ()))
         return PoseTrackPerson(track_id=track_id, keypoints=keypoints, visibility=visibility, annotated=annotated,
                                scores=scores, head_box=head_box, has_pose=has_pose)
 
@@ -525,12 +559,19 @@ def _one_or_raw(value: Any) -> Any:
     return value[0] if isinstance(value, list) and len(value) == 1 else value
 
 
-def _maybe_int(value: Any) -> int | None:
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+def _is_key(value: Any) -> bool:
+    """An id the file can match on: a number or a string (JSON arrays and objects are not hashable)."""
+    return isinstance(value, (int, float, str)) or value is None
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    """A value for an error message, cut to 60 characters; never fails however odd the value."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        text = f"a {type(value).__name__} nested too deeply to show"
+    except ValueError:  # an int past Python's digit limit
+        text = f"an {type(value).__name__} too long to show"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -538,13 +579,15 @@ def _short(value: Any) -> str:
 
 
 def write_sequence(sequence: PoseTrackSequence, path: str | Path, layout: Layout = "2018",
-                   extra: dict[str, Any] | None = None) -> Path:
-    """Write ``sequence`` atomically (temporary file in the same folder, then rename).
+                   extra: dict[str, Any] | None = None, overwrite: bool = True) -> Path:
+    """Write ``sequence`` atomically (temporary file in the same folder, then published under its name).
 
     ``extra`` adds top-level keys (poseval ignores keys it does not know).
+    ``overwrite=False`` refuses to replace an existing file.
     """
     document = {**sequence_document(sequence, layout), **(extra or {})}
-    return atomic_write_text(path, json.dumps(document, separators=(",", ":"), allow_nan=False) + "\n")
+    return atomic_write_text(path, json.dumps(document, separators=(",", ":"), allow_nan=False) + "\n",
+                             overwrite=overwrite)
 
 
 def sequence_document(sequence: PoseTrackSequence, layout: Layout = "2018") -> dict:
@@ -570,6 +613,8 @@ def _document_2018(sequence: PoseTrackSequence) -> dict:
             image["ignore_regions_y"] = [r[:, 1].tolist() for r in frame.ignore_regions]
         if frame.width is not None and frame.height is not None:
             image["width"], image["height"] = frame.width, frame.height
+        if frame.timestamp is not None:
+            image["timestamp"] = frame.timestamp
         images.append(image)
         people = frame.people
         if not len(people):
@@ -637,6 +682,8 @@ def _document_2017(sequence: PoseTrackSequence) -> dict:
             rects.append(rect)
         entry: dict[str, Any] = {"image": [{"name": frame.file_name}], "imgnum": [index + 1],
                                  "is_labeled": [int(frame.is_labeled)], "annorect": rects}
+        if frame.timestamp is not None:
+            entry["timestamp"] = [frame.timestamp]
         if frame.ignore_regions:
             entry["ignore_regions"] = [{"point": [{"x": [float(x)], "y": [float(y)]} for x, y in region]}
                                        for region in frame.ignore_regions]

@@ -51,8 +51,8 @@ def save_checkpoint(
         "dtype": "float16" if half else "float32",
         **(metadata or {}),
     }
-    atomic_write(weights_path, lambda tmp: save_file(state, tmp, metadata={"format": "pt"}))
-    atomic_write_text(config_path, json.dumps(document, indent=2) + "\n")
+    atomic_write(weights_path, lambda tmp: save_file(state, tmp, metadata={"format": "pt"}), overwrite=True)
+    atomic_write_text(config_path, json.dumps(document, indent=2) + "\n", overwrite=True)
     return weights_path, config_path
 
 

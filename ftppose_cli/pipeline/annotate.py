@@ -6,9 +6,9 @@ of the batch in one pass -> per-track windows once their last frame is
 encoded -> MGFE + fusion + head -> draw -> encode. Each stage's time is
 measured, so the report says where a video's time went.
 
-Ctrl-C (KeyboardInterrupt) stops after the current batch: the video written so
-far is finished so it plays, and the JSON lists the frames done with
-``"interrupted": true`` in its ``ftppose`` record.
+Ctrl-C (KeyboardInterrupt; the CLI raises one for SIGTERM too) stops the run:
+the video written so far is finished so it plays, and the JSON lists the
+frames done with ``"interrupted": true`` in its ``ftppose`` record.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Protocol
 import numpy as np
 import supervision as sv
 
+from ftppose_cli.atomic import check_writable
 from ftppose_cli.drawing import PoseAnnotator
 from ftppose_cli.errors import InputError
 from ftppose_cli.formats.detections import BoxesByFrame
@@ -54,20 +55,49 @@ class PersonSource(Protocol):
 
 
 class BoxesFileSource:
-    """People from precomputed boxes, looked up by frame position."""
+    """People from precomputed boxes, looked up by frame position.
+
+    A box lying wholly outside its frame is dropped: its crop would be black
+    and its joints off the image (at negative coordinates, which `ftppose eval`
+    rejects). Those, and boxes for frames the video turned out not to have,
+    are reported by :meth:`unused_boxes` rather than vanishing silently.
+    """
 
     def __init__(self, boxes: BoxesByFrame) -> None:
         self.boxes = boxes
         self._next = 0
+        self._outside: list[int] = []  # the frame of each dropped box
 
     def detect(self, images: list[np.ndarray]) -> list[sv.Detections]:
         out = []
-        for _ in images:
+        for image in images:
             b = self.boxes.get(self._next, np.zeros((0, 5), np.float32))
+            height, width = image.shape[:2]
+            inside = (b[:, 2] > 0) & (b[:, 0] < width) & (b[:, 3] > 0) & (b[:, 1] < height)
+            self._outside += [self._next] * int((~inside).sum())
+            b = b[inside]
             out.append(sv.Detections(xyxy=b[:, :4].astype(np.float32), confidence=b[:, 4].astype(np.float32),
                                      class_id=np.zeros(len(b), int)))
             self._next += 1
         return out
+
+    def unused_boxes(self, video_ended: bool) -> list[str]:
+        """What the file held that was not used; boxes past the last frame only count once the video ended."""
+        found = []
+        if self._outside:
+            found.append(f"dropped {_count(len(self._outside), 'box')} lying wholly outside the frame "
+                         f"(the first in frame {self._outside[0]})")
+        unused = sorted(f for f, b in self.boxes.items() if len(b) and not 0 <= f < self._next)
+        if video_ended and unused:
+            boxes = sum(len(self.boxes[f]) for f in unused)
+            frames = f"frame {unused[0]}" if len(unused) == 1 else f"frames {unused[0]} to {unused[-1]}"
+            found.append(f"{_count(boxes, 'box')} for {frames} were not used: the video has "
+                         f"{_count(self._next, 'frame')}")
+        return found
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "es" if noun.endswith("x") else "s")
 
 
 @dataclass
@@ -126,17 +156,15 @@ class VideoAnnotator:
         self.drawer = PoseAnnotator(kpt_thr=options.kpt_thr, show_boxes=options.show_boxes)
 
     def output_paths(self, video: Path) -> tuple[Path, Path]:
-        stem = self.options.output_dir / video.stem
-        return stem.with_suffix(".mp4"), stem.with_suffix(".json")
+        return output_paths(video, self.options)
 
     def annotate(self, video: str | Path, people: PersonSource | None = None,
                  progress: ProgressCallback | None = None) -> VideoReport:
         """Annotate one video; raises :class:`InputError` for bad input before any output exists."""
         video = Path(video)
         video_out, json_out = self.output_paths(video)
-        for path in (json_out, video_out) if self.options.write_video else (json_out,):
-            if path.exists() and not self.options.overwrite:
-                raise InputError(path, "output exists; pass --overwrite to replace it")
+        for path in _written(video, self.options):
+            check_writable(path, overwrite=self.options.overwrite)
         with VideoReader(video) as reader:
             return self.annotate_frames(reader, json_out, video_out if self.options.write_video else None,
                                         people, progress)
@@ -159,7 +187,6 @@ class VideoAnnotator:
         report = VideoReport(info.path)
         started = time.perf_counter()
         crops_before = self.estimator.backbone_crops
-        json_out.parent.mkdir(parents=True, exist_ok=True)
         json_writer = PoseTrackWriter(json_out, info, layout=self.options.json_layout,
                                       overwrite=self.options.overwrite, frame_names=frame_names)
         writer = VideoWriter.like(video_out, info, overwrite=self.options.overwrite) if video_out else None
@@ -181,7 +208,7 @@ class VideoAnnotator:
                                    boxes=entry.boxes, box_scores=entry.box_scores, track_ids=entry.track_ids)
                 start += count
                 frame: Frame = entry.payload
-                json_writer.add_frame(frame.index, poses)
+                json_writer.add_frame(frame.index, poses, timestamp=frame.time)
                 if writer is not None:
                     with timer("draw"):
                         canvas = self.drawer.annotate(frame.image.copy(), poses)
@@ -226,6 +253,8 @@ class VideoAnnotator:
         finally:
             report.truncated = reader.truncated
             report.warnings.extend(reader.warnings)
+            if isinstance(people, BoxesFileSource):
+                report.warnings.extend(people.unused_boxes(video_ended=finished))
             if writer is not None:
                 kept = writer.close(finished=finished, keep=True)
                 report.warnings.extend(writer.warnings)
@@ -237,6 +266,51 @@ class VideoAnnotator:
             json_writer.close(interrupted=report.interrupted, extra={"report": report.to_dict()})
             report.outputs.insert(0, json_out)
         return report
+
+
+def output_paths(video: Path, options: AnnotateOptions) -> tuple[Path, Path]:
+    """Where the overlay video and the JSON of ``video`` go: ``<output_dir>/<stem>.mp4`` and ``.json``."""
+    stem = options.output_dir / video.stem
+    return stem.with_suffix(".mp4"), stem.with_suffix(".json")
+
+
+def claim_outputs(videos: list[Path], options: AnnotateOptions) -> tuple[list[Path], list[InputError]]:
+    """Check every video's outputs before any work: the videos that can go ahead, and an error for each other.
+
+    Outputs are named after the video's stem, so two inputs with the same stem
+    (``a/clip.mp4`` and ``b/clip.mp4``) would write the same files: the later
+    one is refused rather than silently replacing the first one's results
+    (with ``overwrite``) or failing with a bare "output exists" (without).
+    An output that would land on its own input, or that cannot be written,
+    is refused too, so a batch learns of it before the first frame is decoded.
+    """
+    claimed: dict[Path, Path] = {}
+    accepted: list[Path] = []
+    errors: list[InputError] = []
+    for video in videos:
+        outputs = _written(video, options)
+        first = next((claimed[p] for p in outputs if p in claimed), None)
+        try:
+            if first is not None:
+                raise InputError(video, f"its outputs ({', '.join(str(p) for p in outputs)}) are also those of "
+                                        f"{first}, an input of the same name; annotate it into another "
+                                        "--output-dir or rename it")
+            if any(p.resolve() == video.resolve() for p in outputs):
+                raise InputError(video, "its overlay would replace the video itself; choose another --output-dir")
+            for path in outputs:
+                check_writable(path, overwrite=options.overwrite)
+        except InputError as error:
+            errors.append(error)
+            continue
+        claimed.update((p, video) for p in outputs)
+        accepted.append(video)
+    return accepted, errors
+
+
+def _written(video: Path, options: AnnotateOptions) -> tuple[Path, ...]:
+    """The files annotating ``video`` writes: the JSON, and the overlay unless it is off."""
+    video_out, json_out = output_paths(video, options)
+    return (json_out, video_out) if options.write_video else (json_out,)
 
 
 def _take(frames, count: int) -> list[Frame]:

@@ -47,6 +47,10 @@ class PoseEstimator:
     ) -> None:
         self.device = torch.device(device)
         self.dtype = torch.float16 if half and self.device.type != "cpu" else torch.float32
+        # Settings that could not be honoured, for the caller to show (the CLI prints them as warnings).
+        self.warnings: list[str] = []
+        if half and self.dtype != torch.float16:
+            self.warnings.append("half precision needs a GPU; running in full precision on the CPU")
         self.model = model.to(self.device, self.dtype).eval()
         self.config = model.config
         self.epsilon = epsilon

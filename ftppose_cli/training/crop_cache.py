@@ -26,6 +26,8 @@ import cv2
 import numpy as np
 from rich.progress import Progress
 
+from ftppose_cli.atomic import atomic_write_text
+
 REGION_FACTOR = 1.6
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
@@ -104,7 +106,7 @@ def build_crop_cache(
     info = {"side": side, "radius": radius, "count": len(samples)}
     if val_scenes is not None:
         info["val_scenes"] = sorted(val_scenes)
-    (out / "info.json").write_text(json.dumps(info))
+    atomic_write_text(out / "info.json", json.dumps(info), overwrite=True)
     return out
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ftppose_cli.atomic import atomic_write_text
 from ftppose_cli.training.augment import body_mask
 from ftppose_cli.training.teacher_labels import SCHEMA_THUNDER
 
@@ -126,7 +127,8 @@ def build_frame_cache(data: str | Path, cache: str | Path, max_side: int = 512, 
                 continue
             emit(0, img)
         log(f"cached {src}: {len(by_frame)} frames")
-    index_path.write_text(json.dumps({"version": CACHE_VERSION, "max_side": max_side, "records": records}))
+    atomic_write_text(index_path, json.dumps({"version": CACHE_VERSION, "max_side": max_side, "records": records}),
+                      overwrite=True)
     return index_path
 
 

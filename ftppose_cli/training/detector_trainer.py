@@ -16,11 +16,13 @@ import math
 import random
 import time
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ftppose_cli.atomic import atomic_write, atomic_write_text
 from ftppose_cli.detection.detector import PersonDetector, load_checkpoint, save_checkpoint
 from ftppose_cli.detection.network import create_detector
 from ftppose_cli.models.checkpoint import load_state_checked
@@ -268,7 +270,7 @@ def train_detector(cfg: DetectorTrainConfig, resume: bool = True, log=print, pro
     ds = dd.DetectorTorchDataset(base, model.config.stride)
     val_imgs, val_gts = _val_subset(cache, val_recs, cfg.val_max_frames)
     log(f"val subset: {len(val_imgs)} frames, {sum(len(g) for g in val_gts)} teacher boxes")
-    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
+    atomic_write_text(out / "config.json", json.dumps(asdict(cfg), indent=1), overwrite=True)
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -327,9 +329,9 @@ def train_detector(cfg: DetectorTrainConfig, resume: bool = True, log=print, pro
         if improved:
             state["best_f1"] = res["f1"]
             save_checkpoint(ema, out / "best", half=True, conf=float(res["best_threshold"]), info=info)
-        torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
-                    "state": state, "config": asdict(cfg)}, out / "last.tmp")
-        (out / "last.tmp").replace(last)
+        resume_state = {"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
+                        "state": state, "config": asdict(cfg)}
+        atomic_write(last, partial(torch.save, resume_state), overwrite=True)
         save_checkpoint(ema, out / "last_ema", half=True, conf=float(res["best_threshold"]), info=info)
         if cfg.time_budget_s is not None:
             per_epoch = time.time() - t0

@@ -21,6 +21,7 @@ import os
 import random
 import time
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from timm.utils import ModelEmaV3
 from torch.utils.data import DataLoader
 
+from ftppose_cli.atomic import atomic_write, atomic_write_text
 from ftppose_cli.evaluation.pck import pck, side_agnostic_pck
 from ftppose_cli.models.checkpoint import load_state_checked, save_checkpoint
 from ftppose_cli.models.decoding import decode_output, heatmap_to_input
@@ -305,13 +307,13 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
             if score > best:
                 best = score
                 save_checkpoint(scored, out / "best", half=True, metadata=exported)
-            torch.save({"model": model.state_dict(), "ema": None if ema is None else ema.module.state_dict(),
-                        "optimizer": optimizer.state_dict(),
-                        "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(), "epoch": epoch,
-                        "best": best, "history": history, "torch_rng": torch.get_rng_state(),
-                        "py_rng": random.getstate(), "config": asdict(cfg)}, out / "last.tmp")
-            os.replace(out / "last.tmp", state_path)
-            (out / "history.json").write_text(json.dumps(history, indent=1))
+            resume_state = {"model": model.state_dict(), "ema": None if ema is None else ema.module.state_dict(),
+                            "optimizer": optimizer.state_dict(),
+                            "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(), "epoch": epoch,
+                            "best": best, "history": history, "torch_rng": torch.get_rng_state(),
+                            "py_rng": random.getstate(), "config": asdict(cfg)}
+            atomic_write(state_path, partial(torch.save, resume_state), overwrite=True)
+            atomic_write_text(out / "history.json", json.dumps(history, indent=1), overwrite=True)
             console.print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
         if world > 1:
             dist.barrier()

@@ -248,22 +248,38 @@ class VideoReader:
 
         After damage the decoder is still drained, because frame threading
         holds back a few good frames that would otherwise be lost.
+
+        A cut is found two ways. Usually decoding fails. But a cut fragmented
+        MP4 (as live recorders write) ends without any error: the demuxer
+        hands over the cut last packet flagged corrupt, and the threaded
+        decoder drops it silently, so that flag is the only sign left.
         """
+        decoded = 0
+        problem = None
+        last_cut = False
         try:
             for packet in container.demux(stream):
                 if self._stop.is_set():
                     return
-                yield from stream.decode(packet)
+                if packet.size:
+                    last_cut = packet.is_corrupt
+                for frame in stream.decode(packet):
+                    decoded += 1
+                    yield frame
+            if last_cut:
+                problem = "its last packet is cut short"
         except av.FFmpegError as error:
-            self.truncated = True
-            self.warnings.append(
-                f"the video breaks off after frame {self.frames_decoded} ({_reason(error)}); "
-                "stopped at the last good frame"
-            )
-            try:
-                yield from stream.decode(None)
-            except av.FFmpegError:
-                pass
+            problem = _reason(error)
+        if problem is None:
+            return
+        try:
+            for frame in stream.decode(None):
+                decoded += 1
+                yield frame
+        except av.FFmpegError:
+            pass
+        self.truncated = True
+        self.warnings.append(f"the video breaks off after frame {decoded} ({problem}); stopped at the last good frame")
 
 
 class _PresentationStamps:

@@ -21,8 +21,9 @@ Design choices, and why:
   scaling, so the output has exactly the input's size and pose coordinates
   stay valid on it.
 * **Atomic finish.** Frames go to a hidden temporary file next to the output,
-  renamed into place by :meth:`VideoWriter.close`; the output path never holds
-  a half-written file, and an existing file is only replaced on request.
+  published by :meth:`VideoWriter.close` through :mod:`ftppose_cli.atomic`
+  like every other output; the output path never holds a half-written file,
+  and an existing file is only replaced on request.
   After an abort the encoder is still flushed and the MP4 index written, so
   whatever was encoded is a playable file; the caller decides whether to keep
   it (``keep``).
@@ -30,8 +31,6 @@ Design choices, and why:
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -40,6 +39,7 @@ from types import TracebackType
 import av
 import numpy as np
 
+from ftppose_cli.atomic import check_writable, publish, temporary_file
 from ftppose_cli.errors import InputError
 from ftppose_cli.video.reader import VideoInfo
 
@@ -81,16 +81,18 @@ class VideoWriter:
         self.pixel_format = "yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p"
         self.frames_written = 0
         self.warnings: list[str] = []
-        self.partial_path = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}.partial")
         self._step = max(1, round(1 / (self.fps * self.time_base)))
         self._last_pts: int | None = None
         self._closed = False
         self._audio = _AudioCopy.open(Path(audio_from), self.warnings) if audio_from is not None else None
         try:
+            self.partial_path = temporary_file(self.path)
             self._open_output(crf, preset)
         except BaseException:
             if self._audio is not None:
                 self._audio.close()
+            if hasattr(self, "partial_path"):
+                _remove(self.partial_path)
             raise
 
     @classmethod
@@ -118,7 +120,6 @@ class VideoWriter:
         try:
             self._container, self._video = self._start_container(crf, preset, with_audio=self._audio is not None)
         except (av.FFmpegError, ValueError) as error:  # PyAV raises ValueError for codecs a format lacks
-            _remove(self.partial_path)
             if self._audio is None:
                 raise InputError(self.path, f"cannot create the video file ({error})") from error
             self.warnings.append(
@@ -201,9 +202,9 @@ class VideoWriter:
         if self._closed:
             return None
         self._closed = True
-        publish = (finished or keep) and self.frames_written > 0
+        keep_file = (finished or keep) and self.frames_written > 0
         try:
-            if publish:
+            if keep_file:
                 self._container.mux(self._video.encode(None))
                 if self._audio is not None:
                     end = None if finished else float((self._last_pts + self._step) * self.time_base)
@@ -215,34 +216,12 @@ class VideoWriter:
         finally:
             if self._audio is not None:
                 self._audio.close()
-        if not publish:
+        if not keep_file:
             if self.frames_written == 0:
                 self.warnings.append("no frames were written; no file was created")
             _remove(self.partial_path)
             return None
-        self._publish()
-        return self.path
-
-    def _publish(self) -> None:
-        """Move the finished file into place without clobbering, unless asked to."""
-        if self.overwrite:
-            os.replace(self.partial_path, self.path)
-            return
-        try:
-            # A hard link fails if the target exists: a race-free "rename unless present".
-            os.link(self.partial_path, self.path)
-        except FileExistsError:
-            raise InputError(
-                self.path, f"appeared while writing and was not overwritten; the result is in {self.partial_path}"
-            ) from None
-        except OSError:
-            if self.path.exists():
-                raise InputError(
-                    self.path, f"appeared while writing and was not overwritten; the result is in {self.partial_path}"
-                ) from None
-            os.replace(self.partial_path, self.path)
-            return
-        _remove(self.partial_path)
+        return publish(self.partial_path, self.path, overwrite=self.overwrite)
 
 
 class _AudioCopy:
@@ -303,12 +282,7 @@ class _AudioCopy:
 def _check_output_path(path: Path, overwrite: bool) -> None:
     if path.suffix.lower() != _SUFFIX:
         raise InputError(path, f"output must be an {_SUFFIX} file")
-    if path.is_dir():
-        raise InputError(path, "is a directory, expected an output file name")
-    if not path.parent.is_dir():
-        raise InputError(path, f"output folder {path.parent} does not exist")
-    if path.exists() and not overwrite:
-        raise InputError(path, "already exists; refusing to overwrite it")
+    check_writable(path, overwrite=overwrite)
 
 
 def _remove(path: Path) -> None:

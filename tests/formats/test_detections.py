@@ -37,7 +37,7 @@ def test_posetrack_file_is_keyed_by_image_position(tmp_path: Path) -> None:
 @pytest.mark.parametrize("content,message", [
     ("{oops", "not valid JSON"),
     ('{"x": 1}', "no list of boxes"),
-    ('[{"image_id": 0}]', "lacks a numeric image_id and bbox"),
+    ('[{"image_id": 0}]', "lacks an integer image_id and a numeric bbox"),
     ('[{"image_id": 0, "bbox": [0, 0, NaN, 1]}]', "non-finite"),
 ])
 def test_bad_files_name_the_problem(tmp_path: Path, content: str, message: str) -> None:

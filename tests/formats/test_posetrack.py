@@ -153,6 +153,16 @@ def test_write_is_atomic_and_leaves_no_temporary_files(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["seq.json"]
 
 
+@pytest.mark.parametrize("layout", ["2018", "2017"])
+def test_frame_timestamps_round_trip(tmp_path: Path, layout: str) -> None:
+    sequence = _sequence()
+    for frame, seconds in zip(sequence.frames, (0.0, 0.04, 0.1)):
+        frame.timestamp = seconds
+    sequence.frames[2].timestamp = None  # optional per frame
+    back = read_sequence(write_sequence(sequence, tmp_path / "seq.json", layout))
+    assert [f.timestamp for f in back.frames] == [0.0, 0.04, None]
+
+
 def test_people_views_and_empty_frames() -> None:
     people = _sequence().frames[0].people
     person = people[1]

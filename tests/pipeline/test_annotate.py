@@ -57,6 +57,20 @@ def test_overlay_keeps_size_timestamps_and_audio(tiny_checkpoint: Path, tmp_path
         assert container.streams.video[0].codec_context.name == "h264"
 
 
+def test_json_gives_each_frame_its_own_time_for_variable_frame_rate(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    video = factory.vfr_video(tmp_path)
+    expected = [float(t) for t in factory.frame_times(video)]
+    assert len(set(np.diff(expected).round(6))) > 1  # irregular: index / fps would be wrong
+    annotator = _annotator(tiny_checkpoint, tmp_path / "out", write_video=False, overwrite=True)
+    annotator.annotate(video, _boxes(12))
+    document = json.loads((tmp_path / "out" / "vfr.json").read_text())
+    assert [image["timestamp"] for image in document["images"]] == expected
+    annotator.options.json_layout = "2017"
+    annotator.annotate(video, _boxes(12))
+    document = json.loads((tmp_path / "out" / "vfr.json").read_text())
+    assert [entry["timestamp"] for entry in document["annolist"]] == [[t] for t in expected]
+
+
 def test_odd_size_and_rotated_videos(tiny_checkpoint: Path, tmp_path: Path) -> None:
     for video, size in ((factory.odd_size_video(tmp_path), (321, 239)), (factory.rotated_video(tmp_path), (48, 64))):
         _annotator(tiny_checkpoint, tmp_path / "out").annotate(video, _boxes(40))
@@ -139,3 +153,17 @@ def test_truncated_video_keeps_what_decoded(tiny_checkpoint: Path, tmp_path: Pat
     assert report.truncated and 0 < report.frames < 40
     document = json.loads((tmp_path / "out" / "truncated.json").read_text())
     assert len(document["images"]) == report.frames
+
+
+def test_boxes_outside_the_frame_or_past_its_end_are_reported_not_used(tiny_checkpoint: Path, tmp_path: Path
+                                                                       ) -> None:
+    video = factory.plain_video(tmp_path)  # 20 frames, 64x48
+    inside, left_above, right = [2, 2, 22, 42, 0.9], [-80, -90, -40, -10, 0.9], [70, 2, 90, 40, 0.9]
+    boxes = {i: np.array([inside, left_above, right] if i < 20 else [inside], np.float32) for i in range(25)}
+    report = _annotator(tiny_checkpoint, tmp_path / "out").annotate(video, BoxesFileSource(boxes))
+    assert report.warnings == ["dropped 40 boxes lying wholly outside the frame (the first in frame 0)",
+                               "5 boxes for frames 20 to 24 were not used: the video has 20 frames"]
+    document = json.loads((tmp_path / "out" / "plain.json").read_text())
+    assert len(document["annotations"]) == 20 and len(report.warnings) == 2
+    xy = np.array([a["keypoints"] for a in document["annotations"]]).reshape(-1, 17, 3)[..., :2]
+    assert (xy >= -10).all()  # within the crop of the box inside; the dropped ones gave joints near (-60, -50)

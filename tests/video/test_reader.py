@@ -130,6 +130,14 @@ def test_truncated_file_stops_at_last_good_frame(videos: Path) -> None:
     assert reader.truncated and len(reader.warnings) == 1
 
 
+def test_truncated_fragmented_file_says_so(videos: Path) -> None:
+    path = factory.truncated_fragmented_video(videos)
+    frames, reader = _read_all(path)
+    assert 0 < len(frames) < 30
+    assert reader.truncated and len(reader.warnings) == 1
+    assert reader.warnings[0].startswith(f"the video breaks off after frame {len(frames)} (")
+
+
 def test_decoding_runs_ahead_but_memory_stays_bounded(videos: Path) -> None:
     path = factory.plain_video(videos, name="bounded.mp4")
     with VideoReader(path, queue_size=2) as reader:

@@ -114,7 +114,7 @@ def test_nothing_appears_at_the_output_path_until_close(tmp_path: Path) -> None:
 def test_existing_output_is_never_overwritten_by_default(tmp_path: Path) -> None:
     output = tmp_path / "out.mp4"
     output.write_bytes(b"precious")
-    with pytest.raises(InputError, match="already exists"):
+    with pytest.raises(InputError, match="output exists"):
         VideoWriter(output, width=32, height=16, fps=10)
     assert output.read_bytes() == b"precious" and _leftovers(tmp_path) == []
 
@@ -195,8 +195,18 @@ def test_bad_writes_are_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "problem"),
-    [("out.avi", "must be an .mp4 file"), ("missing/out.mp4", "does not exist")],
+    [("out.avi", "must be an .mp4 file"), ("a_file/out.mp4", "its folder .*a_file is a file, not a folder"),
+     ("folder.mp4", "is a folder")],
 )
 def test_bad_output_paths_raise_input_error(tmp_path: Path, name: str, problem: str) -> None:
+    (tmp_path / "a_file").write_text("")
+    (tmp_path / "folder.mp4").mkdir()
     with pytest.raises(InputError, match=problem):
         VideoWriter(tmp_path / name, width=32, height=16, fps=10)
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_missing_output_folder_is_made(tmp_path: Path) -> None:
+    with VideoWriter(tmp_path / "new" / "out.mp4", width=32, height=16, fps=10) as writer:
+        writer.write(factory.synthetic_image(0, 32, 16))
+    assert (tmp_path / "new" / "out.mp4").exists() and _leftovers(tmp_path / "new") == []
