@@ -1,4 +1,4 @@
-"""`annotate`: video in, overlay video and PoseTrack JSON out.
+"""`annotate`: video in, overlay video and PoseTrack JSON out (images in, overlay images out).
 
 Data flows one way: decode (its own thread) -> detect people (batched over
 frames) -> track (ByteTrack, frame by frame) -> backbone on every person crop
@@ -26,11 +26,14 @@ import supervision as sv
 from ftppose_cli.drawing import PoseAnnotator
 from ftppose_cli.errors import InputError
 from ftppose_cli.formats.detections import BoxesByFrame
+from ftppose_cli.inputs import AnnotateInput
 from ftppose_cli.pipeline.estimator import PoseEstimator
 from ftppose_cli.pipeline.poses import PoseResult
 from ftppose_cli.pipeline.tracking import PersonTracker
 from ftppose_cli.pipeline.windows import FrameEntry, WindowScheduler
 from ftppose_cli.runtime import release_freed_memory
+from ftppose_cli.video.frame_range import FrameRange
+from ftppose_cli.video.images import ImageFrames, ImageWriter
 from ftppose_cli.video.reader import Frame, VideoInfo, VideoReader
 from ftppose_cli.video.writer import VideoWriter
 
@@ -38,7 +41,11 @@ STAGES = ("decode", "detect", "track", "pose", "draw", "encode")
 
 
 class FrameSource(Protocol):
-    """What the pipeline reads frames from: :class:`VideoReader` or a PoseTrack image sequence."""
+    """What the pipeline reads frames from: :class:`VideoReader`, :class:`ImageFrames` or a PoseTrack sequence.
+
+    A source may also say how many frames it will yield (``expected_frames``)
+    and which part of the input it reads (``selection``, a :class:`FrameRange`).
+    """
 
     info: VideoInfo
     truncated: bool
@@ -48,7 +55,12 @@ class FrameSource(Protocol):
 
 
 class PersonSource(Protocol):
-    """Anything that finds people in a batch of frames (the built-in detector, a boxes file)."""
+    """Anything that finds people in a batch of frames (the built-in detector, a boxes file).
+
+    A source that keys people by frame may also have ``next_frames(indices)``:
+    the pipeline calls it before each :meth:`detect` with the frames'
+    positions in the whole input, which skip with ``--start`` and ``--stride``.
+    """
 
     def detect(self, images: list[np.ndarray]) -> list[sv.Detections]: ...
 
@@ -59,14 +71,21 @@ class BoxesFileSource:
     def __init__(self, boxes: BoxesByFrame) -> None:
         self.boxes = boxes
         self._next = 0
+        self._positions: list[int] | None = None
+
+    def next_frames(self, indices: list[int]) -> None:
+        """The positions of the frames the next :meth:`detect` gets (else it counts on from the last one)."""
+        self._positions = list(indices)
 
     def detect(self, images: list[np.ndarray]) -> list[sv.Detections]:
+        positions = self._positions or range(self._next, self._next + len(images))
+        self._positions = None
         out = []
-        for _ in images:
-            b = self.boxes.get(self._next, np.zeros((0, 5), np.float32))
+        for position, _ in zip(positions, images):
+            b = self.boxes.get(position, np.zeros((0, 5), np.float32))
             out.append(sv.Detections(xyxy=b[:, :4].astype(np.float32), confidence=b[:, 4].astype(np.float32),
                                      class_id=np.zeros(len(b), int)))
-            self._next += 1
+            self._next = position + 1
         return out
 
 
@@ -80,6 +99,7 @@ class AnnotateOptions:
     kpt_thr: float = 0.3
     show_boxes: bool = False
     min_box_score: float = 0.0
+    selection: FrameRange = field(default_factory=FrameRange)  # part of each video (and image sequence)
 
 
 @dataclass
@@ -113,7 +133,7 @@ class VideoReport:
         }
 
 
-ProgressCallback = Callable[[int, int | None, int], None]  # frames done, total (if known), people in the batch
+ProgressCallback = Callable[[int, int | None, int], None]  # frames done, total (if known), people in the last frame
 
 
 class VideoAnnotator:
@@ -125,30 +145,52 @@ class VideoAnnotator:
         self.options = options
         self.drawer = PoseAnnotator(kpt_thr=options.kpt_thr, show_boxes=options.show_boxes)
 
-    def output_paths(self, video: Path) -> tuple[Path, Path]:
-        stem = self.options.output_dir / video.stem
-        return stem.with_suffix(".mp4"), stem.with_suffix(".json")
+    def output_paths(self, item: str | Path | AnnotateInput) -> tuple[Path, Path]:
+        """Where the overlay and the JSON of an input go.
 
-    def annotate(self, video: str | Path, people: PersonSource | None = None,
+        The overlay of a video is ``<stem>.mp4``, of a still ``<stem>`` with
+        the image's own suffix, of a sequence a folder ``<name>/`` holding
+        one image per frame under the source image's name; the JSON is
+        ``<name>.json``. All in the output folder.
+        """
+        item = item if isinstance(item, AnnotateInput) else AnnotateInput.of_file(item)
+        folder, name = self.options.output_dir, item.name
+        overlay = {"video": folder / f"{name}.mp4", "still": folder / f"{name}{item.path.suffix}",
+                   "sequence": folder / name}[item.kind]
+        return overlay, folder / f"{name}.json"
+
+    def annotate(self, item: str | Path | AnnotateInput, people: PersonSource | None = None,
                  progress: ProgressCallback | None = None) -> VideoReport:
-        """Annotate one video; raises :class:`InputError` for bad input before any output exists."""
-        video = Path(video)
-        video_out, json_out = self.output_paths(video)
-        for path in (json_out, video_out) if self.options.write_video else (json_out,):
+        """Annotate one video, still image or image sequence (a path is a video or, by its suffix, a still).
+
+        Raises :class:`InputError` for bad input before any output exists.
+        """
+        item = item if isinstance(item, AnnotateInput) else AnnotateInput.of_file(item)
+        overlay_out, json_out = self.output_paths(item)
+        for path in (json_out, overlay_out) if self.options.write_video else (json_out,):
             if path.exists() and not self.options.overwrite:
                 raise InputError(path, "output exists; pass --overwrite to replace it")
-        with VideoReader(video) as reader:
-            return self.annotate_frames(reader, json_out, video_out if self.options.write_video else None,
-                                        people, progress)
+        if item.kind == "video":
+            with VideoReader(item.path, selection=self.options.selection) as reader:
+                return self.annotate_frames(reader, json_out, overlay_out if self.options.write_video else None,
+                                            people, progress)
+        frames = ImageFrames(item.images, item.path, self.options.selection)
+        overlay = None
+        if self.options.write_video:
+            targets = [overlay_out] if item.kind == "still" else [overlay_out / p.name for p in item.images]
+            overlay = ImageWriter(targets, overlay_out, overwrite=self.options.overwrite)
+        return self.annotate_frames(frames, json_out, overlay, people, progress,
+                                    frame_names=[str(p) for p in item.images])
 
-    def annotate_frames(self, reader: FrameSource, json_out: Path, video_out: Path | None = None,
+    def annotate_frames(self, reader: FrameSource, json_out: Path, video_out: Path | ImageWriter | None = None,
                         people: PersonSource | None = None, progress: ProgressCallback | None = None,
                         frame_names: list[str] | None = None) -> VideoReport:
         """The pipeline over any frame source (a video, a PoseTrack sequence's images).
 
-        ``frame_names`` are the ``file_name`` of each frame in the JSON (the
-        evaluator checks them against the ground truth's); default
-        ``images/<stem>/<index>.jpg``.
+        ``video_out`` is the MP4 the overlay goes to, or an :class:`ImageWriter`
+        for overlay images. ``frame_names`` are the ``file_name`` of each frame
+        in the JSON (the evaluator checks them against the ground truth's);
+        default ``images/<stem>/<index>.jpg``.
         """
         from ftppose_cli.formats.posetrack_writer import PoseTrackWriter
 
@@ -156,14 +198,20 @@ class VideoAnnotator:
         info = reader.info
         if people is None:
             raise InputError(info.path, "no person source: give a detector or a boxes file")
+        selection: FrameRange = getattr(reader, "selection", None) or FrameRange()
+        total = getattr(reader, "expected_frames", info.frame_count)
         report = VideoReport(info.path)
         started = time.perf_counter()
         crops_before = self.estimator.backbone_crops
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_writer = PoseTrackWriter(json_out, info, layout=self.options.json_layout,
                                       overwrite=self.options.overwrite, frame_names=frame_names)
-        writer = VideoWriter.like(video_out, info, overwrite=self.options.overwrite) if video_out else None
-        tracker = PersonTracker(float(info.fps) if info.fps else 25.0)
+        writer = video_out
+        if isinstance(video_out, Path):
+            writer = VideoWriter.like(video_out, info, overwrite=self.options.overwrite,
+                                      cut=not selection.is_everything)
+        # The tracker's memory is in frames; with a stride, fewer of them make up a second.
+        tracker = PersonTracker((float(info.fps) if info.fps else 25.0) / selection.stride)
         scheduler = WindowScheduler(self.estimator.window // 2)
         track_ids: set[int] = set()
         timer = _StageTimer(report.stage_seconds)
@@ -189,8 +237,12 @@ class VideoAnnotator:
                         writer.write(canvas, frame.pts)
                 report.frames += 1
                 report.person_frames += count
+                if progress is not None:
+                    progress(report.frames, total, count)
 
         finished = False
+        if progress is not None:
+            progress(0, total, 0)
         try:
             frames = iter(reader)
             while True:
@@ -200,6 +252,8 @@ class VideoAnnotator:
                     break
                 images = [f.image for f in chunk]
                 with timer("detect"):
+                    if hasattr(people, "next_frames"):
+                        people.next_frames([f.index for f in chunk])
                     detections = people.detect(images)
                 entries = []
                 with timer("track"):
@@ -217,8 +271,6 @@ class VideoAnnotator:
                     entry.features = feats
                     emit(scheduler.push(entry))
                 release_freed_memory()
-                if progress is not None:
-                    progress(report.frames, info.frame_count, sum(len(e.track_ids) for e in entries))
             emit(scheduler.flush())
             finished = True
         except KeyboardInterrupt:
@@ -231,11 +283,14 @@ class VideoAnnotator:
                 report.warnings.extend(writer.warnings)
                 if kept is not None:
                     report.outputs.append(kept)
+            report.outputs.append(json_out)  # before the JSON is written, so the report in it lists the JSON too
             report.tracks = len(track_ids)
             report.backbone_crops = self.estimator.backbone_crops - crops_before
             report.wall_seconds = time.perf_counter() - started
-            json_writer.close(interrupted=report.interrupted, extra={"report": report.to_dict()})
-            report.outputs.insert(0, json_out)
+            extra = {"report": report.to_dict()}
+            if not selection.is_everything:
+                extra["selection"] = selection.to_dict()
+            json_writer.close(interrupted=report.interrupted, extra=extra)
         return report
 
 

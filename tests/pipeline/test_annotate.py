@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 import video_factory as factory
 
 from ftppose_cli.errors import InputError
+from ftppose_cli.inputs import expand_inputs
 from ftppose_cli.models.checkpoint import load_model
 from ftppose_cli.pipeline.annotate import AnnotateOptions, BoxesFileSource, VideoAnnotator
 from ftppose_cli.pipeline.estimator import PoseEstimator
+from ftppose_cli.video.frame_range import FrameRange, parse_position
 
 
 def _annotator(checkpoint: Path, out: Path, **options) -> VideoAnnotator:
@@ -139,3 +143,55 @@ def test_truncated_video_keeps_what_decoded(tiny_checkpoint: Path, tmp_path: Pat
     assert report.truncated and 0 < report.frames < 40
     document = json.loads((tmp_path / "out" / "truncated.json").read_text())
     assert len(document["images"]) == report.frames
+
+
+def test_report_lists_every_output_and_the_json_lists_itself(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    video = factory.plain_video(tmp_path)
+    report = _annotator(tiny_checkpoint, tmp_path / "out").annotate(video, _boxes(20))
+    assert report.outputs == [tmp_path / "out" / "plain.mp4", tmp_path / "out" / "plain.json"]
+    document = json.loads((tmp_path / "out" / "plain.json").read_text())
+    assert document["ftppose"]["report"]["outputs"] == [str(p) for p in report.outputs]
+
+
+def test_part_of_a_video_keeps_source_frame_ids_and_plays_from_zero(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    video = factory.plain_video(tmp_path)  # 20 frames at 10 fps
+    selection = FrameRange(parse_position("0.4s"), parse_position("15"), stride=3)
+    progress = []
+    people = _boxes(20, skip={0, 1, 2, 3})  # counted by position, the four frames annotated would have no boxes
+    report = _annotator(tiny_checkpoint, tmp_path / "out", selection=selection).annotate(
+        video, people, progress=lambda done, total, now: progress.append((done, total)))
+    document = json.loads((tmp_path / "out" / "plain.json").read_text())
+    assert [img["frame_id"] for img in document["images"]] == [4, 7, 10, 13] and report.frames == 4
+    assert sorted({a["image_id"] for a in document["annotations"]}) == [4, 7, 10, 13]  # boxes by source frame
+    assert document["ftppose"]["selection"] == {"start": "0.4s", "end": "15", "stride": 3}
+    assert factory.frame_times(tmp_path / "out" / "plain.mp4") == [0, Fraction(3, 10), Fraction(6, 10),
+                                                                   Fraction(9, 10)]
+    assert progress[0] == (0, 4) and progress[-1] == (4, 4) and len(progress) == 5  # from the start, per frame
+
+
+def _write_images(folder: Path, names: list[str], size: tuple[int, int] = (48, 64)) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, name in enumerate(names):
+        cv2.imwrite(str(folder / name), np.full((*size, 3), 40 + 30 * i, np.uint8))
+    return [folder / name for name in names]
+
+
+def test_a_still_comes_back_as_an_image_of_its_format(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    (photo,) = _write_images(tmp_path, ["photo.png"])
+    report = _annotator(tiny_checkpoint, tmp_path / "out").annotate(photo, _boxes(1))
+    assert report.outputs == [tmp_path / "out" / "photo.png", tmp_path / "out" / "photo.json"]
+    assert (tmp_path / "out" / "photo.png").read_bytes()[:4] == b"\x89PNG"
+    document = json.loads((tmp_path / "out" / "photo.json").read_text())
+    assert [img["file_name"] for img in document["images"]] == [str(photo)]
+    assert len(document["annotations"]) == 2 and report.frames == 1
+
+
+def test_an_image_folder_is_one_tracked_sequence(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    _write_images(tmp_path / "walk", ["f10.jpg", "f2.jpg", "f1.jpg"])
+    (sequence,), _ = expand_inputs([str(tmp_path / "walk")])
+    report = _annotator(tiny_checkpoint, tmp_path / "out").annotate(sequence, _boxes(3))
+    assert report.outputs == [tmp_path / "out" / "walk", tmp_path / "out" / "walk.json"]
+    assert sorted(p.name for p in (tmp_path / "out" / "walk").iterdir()) == ["f1.jpg", "f10.jpg", "f2.jpg"]
+    document = json.loads((tmp_path / "out" / "walk.json").read_text())
+    assert [Path(img["file_name"]).name for img in document["images"]] == ["f1.jpg", "f2.jpg", "f10.jpg"]
+    assert {a["track_id"] for a in document["annotations"]} == {0, 1} and report.tracks == 2
