@@ -1,21 +1,26 @@
-"""`ftppose annotate`: arguments, progress and the report; the work is in the library."""
+"""`ftppose annotate`: arguments, inputs and the report; the work is in the library.
+
+The inputs and the frame range are checked before torch (or numpy) is
+imported, so a mistyped file name is reported at once, not after the many
+seconds importing torch can take; the library comes in only once there is
+work to do.
+"""
 
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn,
-                           TimeRemainingColumn)
-from rich.table import Table
-from rich.text import Text
+from rich.markup import escape
 
+from ftppose_cli.cli.progress import report_table, saved_line, summary_line, video_progress
 from ftppose_cli.errors import FtpposeError
+from ftppose_cli.inputs import expand_inputs
+from ftppose_cli.video.frame_range import FramePosition, FrameRange, parse_position
 
 
 class JsonFormat(str, Enum):
@@ -23,9 +28,27 @@ class JsonFormat(str, Enum):
     posetrack17 = "posetrack17"
 
 
+def _position(text: str) -> FramePosition:
+    try:
+        return parse_position(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
 def annotate_command(
-    videos: Annotated[list[str], typer.Argument(help="Video files, folders of videos, or glob patterns.",
-                                                show_default=False)],
+    videos: Annotated[list[str], typer.Argument(
+        help="Videos, JPEG/PNG images, folders (their videos; their images as one sequence) or glob patterns.",
+        show_default=False, metavar="INPUTS...")],
+    start: Annotated[Optional[FramePosition], typer.Option(
+        parser=_position, metavar="POS", help="Start at this frame number (150) or time (12.5s, 1:02.5), included.",
+        rich_help_panel="Input", show_default=False)] = None,
+    end: Annotated[Optional[FramePosition], typer.Option(
+        parser=_position, metavar="POS", help="Stop before this frame number or time.", rich_help_panel="Input",
+        show_default=False)] = None,
+    stride: Annotated[int, typer.Option(min=1, help="Annotate every n-th frame from the start.",
+                                        rich_help_panel="Input")] = 1,
+    stills: Annotated[bool, typer.Option("--stills", help="Annotate a folder's images one by one, not as one "
+                                         "tracked sequence.", rich_help_panel="Input")] = False,
     boxes: Annotated[Optional[Path], typer.Option(help="Person boxes from a JSON file (COCO results or PoseTrack) "
                                                   "instead of the built-in detector.", rich_help_panel="Input")] = None,
     weights: Annotated[Optional[Path], typer.Option(help="Pose checkpoint (.safetensors with its .json). "
@@ -66,28 +89,32 @@ def annotate_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.",
                                         rich_help_panel="Display")] = False,
 ) -> None:
-    """Annotate videos with poses: an overlay MP4 and a PoseTrack JSON per video."""
-    from ftppose_cli.pipeline.annotate import AnnotateOptions, VideoReport
+    """Annotate videos and images with poses: an overlay (MP4, or an image per image) and a PoseTrack JSON each."""
+    err = Console(stderr=True, highlight=False)
+    out = Console(highlight=False, quiet=quiet)
+    if not out.is_terminal:  # piped or logged: do not wrap the report to 80 columns
+        out = Console(highlight=False, quiet=quiet, width=160)
+    try:
+        selection = FrameRange(start, end, stride)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--start/--end/--stride") from None
+    items, input_errors = expand_inputs(videos, stills=stills)
+    for error in input_errors:
+        err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+    if not items:
+        raise typer.Exit(1)
+
+    from ftppose_cli.pipeline.annotate import STAGES, AnnotateOptions, VideoReport  # torch from here on
     from ftppose_cli.pipeline.builder import build_annotator, build_person_source
-    from ftppose_cli.runtime import expand_videos
 
     if threads is not None:
         import torch
 
         torch.set_num_threads(threads)
-    err = Console(stderr=True, highlight=False)
-    out = Console(highlight=False, quiet=quiet)
-    if not out.is_terminal:  # piped or logged: do not wrap the report to 80 columns
-        out = Console(highlight=False, quiet=quiet, width=160)
-    paths, input_errors = expand_videos(videos)
-    for error in input_errors:
-        err.print(f"[red]error:[/red] {error}", soft_wrap=True)
-    if not paths:
-        raise typer.Exit(1)
     options = AnnotateOptions(
         output_dir=output_dir, write_video=not no_video, overwrite=overwrite, batch_size=batch_size,
         json_layout="2017" if json_format is JsonFormat.posetrack17 else "2018", kpt_thr=kpt_thr,
-        show_boxes=show_boxes, min_box_score=det_thr or 0.0,
+        show_boxes=show_boxes, min_box_score=det_thr or 0.0, selection=selection,
     )
     try:
         annotator = build_annotator(options, weights=weights, detector=detector, use_detector=boxes is None,
@@ -99,63 +126,33 @@ def annotate_command(
     reports: list[VideoReport] = []
     failures = len(input_errors)
     interrupted = False
-    for path in paths:
+    for item in items:
+        path = item.path
         try:
             people = build_person_source(boxes, path) if boxes else None
-            with _progress(out, path.name) as (progress, task):
-                def update(done: int, total: int | None, people_now: int) -> None:
-                    progress.update(task, completed=done, total=total, people=people_now)
-
-                report = annotator.annotate(path, people=people, progress=None if quiet else update)
+            with video_progress(out, path.name) as update:
+                report = annotator.annotate(item, people=people, progress=None if quiet else update)
         except FtpposeError as error:
             failures += 1
-            err.print(f"[red]error:[/red] {error}", soft_wrap=True)
+            err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
             continue
         reports.append(report)
         for warning in report.warnings:
             err.print(f"[yellow]warning:[/yellow] {path}: {warning}", soft_wrap=True)
+        out.print(summary_line(report), markup=False, soft_wrap=True)
+        out.print(saved_line(report), markup=False, soft_wrap=True)
         if report.interrupted:
             interrupted = True
             err.print(f"[yellow]interrupted:[/yellow] {path}: kept the {report.frames} frames done", soft_wrap=True)
             break
     if reports:
-        out.print(_report_table(reports))
+        out.print(report_table(reports, STAGES))
     if report_json is not None:
         report_json.write_text(json.dumps([r.to_dict() for r in reports], indent=2) + "\n")
     if interrupted:
         raise typer.Exit(130)
     if failures:
         raise typer.Exit(1)
-
-
-class _FpsColumn(ProgressColumn):
-    """Frames per second, from rich's own speed estimate."""
-
-    def render(self, task) -> Text:
-        return Text(f"{task.speed:5.1f} fps" if task.speed else "")
-
-
-@contextmanager
-def _progress(console: Console, name: str):
-    """A per-video progress bar (frames, fps, ETA, people); silent when the console is quiet."""
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), _FpsColumn(),
-                  TextColumn("people {task.fields[people]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-                  console=console, transient=True, disable=console.quiet) as progress:
-        yield progress, progress.add_task(name, total=None, people=0)
-
-
-def _report_table(reports) -> Table:
-    from ftppose_cli.pipeline.annotate import STAGES
-
-    table = Table(title="ftppose annotate: speed report", title_justify="left")
-    for column in ("video", "frames", "people", "tracks", *[f"{s} ms" for s in STAGES], "fps"):
-        table.add_column(column, justify="left" if column == "video" else "right")
-    for r in reports:
-        ms = r.stage_ms_per_frame()
-        table.add_row(r.video.name + (" (interrupted)" if r.interrupted else ""), str(r.frames), str(r.person_frames),
-                      str(r.tracks), *[f"{ms[s]:.1f}" for s in STAGES], f"{r.fps:.1f}")
-    table.caption = "ms per frame for each stage; fps end to end (decode runs on its own thread, overlapping)"
-    return table
 
 
 def register(app: typer.Typer) -> None:
