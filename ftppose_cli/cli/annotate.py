@@ -23,6 +23,11 @@ from ftppose_cli.inputs import expand_inputs
 from ftppose_cli.video.frame_range import FramePosition, FrameRange, parse_position
 
 
+class Palette(str, Enum):  # ftppose_cli.drawing.Palette's values; that module imports cv2 and supervision
+    track = "track"
+    coco = "coco"
+
+
 class JsonFormat(str, Enum):
     posetrack18 = "posetrack18"
     posetrack17 = "posetrack17"
@@ -86,6 +91,9 @@ def annotate_command(
                                            rich_help_panel="Display")] = 0.3,
     show_boxes: Annotated[bool, typer.Option("--show-boxes", help="Draw person boxes.",
                                              rich_help_panel="Display")] = False,
+    palette: Annotated[Palette, typer.Option(help="Limb colours: track (each person's colour, their right side "
+                                             "a second shade) or coco (the classic left green, right orange).",
+                                             rich_help_panel="Display")] = Palette.track,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.",
                                         rich_help_panel="Display")] = False,
 ) -> None:
@@ -114,7 +122,7 @@ def annotate_command(
     options = AnnotateOptions(
         output_dir=output_dir, write_video=not no_video, overwrite=overwrite, batch_size=batch_size,
         json_layout="2017" if json_format is JsonFormat.posetrack17 else "2018", kpt_thr=kpt_thr,
-        show_boxes=show_boxes, min_box_score=det_thr or 0.0, selection=selection,
+        show_boxes=show_boxes, min_box_score=det_thr or 0.0, selection=selection, palette=palette.value,
     )
     try:
         annotator = build_annotator(options, weights=weights, detector=detector, use_detector=boxes is None,

@@ -100,6 +100,7 @@ class AnnotateOptions:
     show_boxes: bool = False
     min_box_score: float = 0.0
     selection: FrameRange = field(default_factory=FrameRange)  # part of each video (and image sequence)
+    palette: str = "track"  # limb colours: "track" (two shades of each track's colour) or "coco"
 
 
 @dataclass
@@ -143,7 +144,7 @@ class VideoAnnotator:
         self.estimator = estimator
         self.people = people
         self.options = options
-        self.drawer = PoseAnnotator(kpt_thr=options.kpt_thr, show_boxes=options.show_boxes)
+        self.drawer = PoseAnnotator(kpt_thr=options.kpt_thr, show_boxes=options.show_boxes, palette=options.palette)
 
     def output_paths(self, item: str | Path | AnnotateInput) -> tuple[Path, Path]:
         """Where the overlay and the JSON of an input go.

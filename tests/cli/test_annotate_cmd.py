@@ -119,7 +119,8 @@ def test_each_input_gets_a_summary_and_a_saved_line(tiny_checkpoint: Path, tmp_p
     assert [r["outputs"] for r in report] == [[str(out / "plain.mp4"), str(out / "plain.json")],
                                               [str(out / "photos"), str(out / "photos.json")]]
     stills = runner.invoke(app, [
-        "annotate", str(photos), "--stills", "--weights", str(tiny_checkpoint), "--output-dir", str(out), "-q",
+        "annotate", str(photos), "--stills", "--palette", "coco", "--weights", str(tiny_checkpoint), "-q",
+        "--output-dir", str(out),
         "--boxes", str(_boxes_file(tmp_path / "boxes.json"))])
     assert stills.exit_code == 0, stills.output
     assert {p.name for p in out.iterdir()} >= {"p2.jpg", "p2.json", "p10.png", "p10.json"}
