@@ -45,19 +45,22 @@ def annotate_command(
         help="Videos, JPEG/PNG images, folders (their videos; their images as one sequence) or glob patterns.",
         show_default=False, metavar="INPUTS...")],
     start: Annotated[Optional[FramePosition], typer.Option(
-        parser=_position, metavar="POS", help="Start at this frame number (150) or time (12.5s, 1:02.5), included.",
-        rich_help_panel="Input", show_default=False)] = None,
+        parser=_position, metavar="<frame|time>", help="Start at this frame number (150) or time (12.5s, 1:02.5), "
+        "included.", rich_help_panel="Input", show_default="the first frame")] = None,
     end: Annotated[Optional[FramePosition], typer.Option(
-        parser=_position, metavar="POS", help="Stop before this frame number or time.", rich_help_panel="Input",
-        show_default=False)] = None,
+        parser=_position, metavar="<frame|time>", help="Stop before this frame number or time.",
+        rich_help_panel="Input", show_default="the last frame")] = None,
     stride: Annotated[int, typer.Option(min=1, help="Annotate every n-th frame from the start.",
                                         rich_help_panel="Input")] = 1,
     stills: Annotated[bool, typer.Option("--stills", help="Annotate a folder's images one by one, not as one "
                                          "tracked sequence.", rich_help_panel="Input")] = False,
-    boxes: Annotated[Optional[Path], typer.Option(help="Person boxes from a JSON file (COCO results or PoseTrack) "
-                                                  "instead of the built-in detector.", rich_help_panel="Input")] = None,
-    weights: Annotated[Optional[Path], typer.Option(help="Pose checkpoint (.safetensors with its .json). "
-                                                    "[default: weights/pose]", rich_help_panel="Model")] = None,
+    boxes: Annotated[Optional[Path], typer.Option(
+        help="Person boxes from a JSON file instead of the built-in detector: COCO results, a list of "
+        "{image_id, bbox: x y width height in pixels, score, category_id: 1} with image_id the frame number "
+        "from 0 (or a PoseTrack image id), or a PoseTrack file with boxes; for several inputs, a folder of "
+        "<input name>.json files.", rich_help_panel="Input", show_default="the built-in detector")] = None,
+    weights: Annotated[Optional[Path], typer.Option(help="Pose checkpoint (.safetensors with its .json).",
+                                                    rich_help_panel="Model", show_default="weights/pose")] = None,
     pruning_ratio: Annotated[float, typer.Option("--pruning-ratio", "-e", min=0.0, max=0.99,
                                                  help="Fraction of temporal tokens FTP-Pose drops (epsilon).",
                                                  rich_help_panel="Model")] = 0.5,
@@ -67,17 +70,17 @@ def annotate_command(
     half: Annotated[bool, typer.Option("--half", help="Half precision (GPU only).", rich_help_panel="Model")] = False,
     flip_test: Annotated[bool, typer.Option("--flip-test", help="Average with the mirrored crop (2x backbone cost).",
                                             rich_help_panel="Model")] = False,
-    threads: Annotated[Optional[int], typer.Option(min=1, help="torch CPU threads (default: torch's; 1 is often "
-                                                   "faster on a loaded machine).", rich_help_panel="Model")] = None,
-    detector: Annotated[Optional[Path], typer.Option(help="Person detector checkpoint. [default: weights/detector]",
-                                                     rich_help_panel="Detection")] = None,
-    det_thr: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Minimum person-box score. "
-                                                     "[default: the detector's own, or 0 for --boxes]",
-                                                     rich_help_panel="Detection")] = None,
+    threads: Annotated[Optional[int], typer.Option(min=1, help="torch CPU threads; 1 is often faster on a loaded "
+                                                   "machine.", rich_help_panel="Model", show_default="torch's")] = None,
+    detector: Annotated[Optional[Path], typer.Option(help="Person detector checkpoint.", rich_help_panel="Detection",
+                                                     show_default="weights/detector")] = None,
+    det_thr: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Minimum person-box score.",
+                                                     rich_help_panel="Detection",
+                                                     show_default="the detector's own; 0 with --boxes")] = None,
     det_size: Annotated[Optional[int], typer.Option(min=64, max=4096, help="Detector input: the frame's longer "
                                                     "side in pixels. Smaller suits close-ups of large people, "
-                                                    "larger small people far away. [default: the detector's own]",
-                                                    rich_help_panel="Detection")] = None,
+                                                    "larger small people far away.", rich_help_panel="Detection",
+                                                    show_default="the detector's own")] = None,
     output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Where the overlay and JSON go.",
                                              rich_help_panel="Output")] = Path("ftppose_out"),
     json_format: Annotated[JsonFormat, typer.Option("--format", help="Layout of the pose JSON.",
@@ -86,7 +89,7 @@ def annotate_command(
                                            rich_help_panel="Output")] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace existing outputs.", rich_help_panel="Output")] = False,
     report_json: Annotated[Optional[Path], typer.Option("--report-json", help="Write the speed report as JSON.",
-                                                        rich_help_panel="Output")] = None,
+                                                        rich_help_panel="Output", show_default=False)] = None,
     kpt_thr: Annotated[float, typer.Option(min=0.0, max=1.0, help="Hide joints scored below this.",
                                            rich_help_panel="Display")] = 0.3,
     show_boxes: Annotated[bool, typer.Option("--show-boxes", help="Draw person boxes.",

@@ -25,6 +25,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ftppose_cli.atomic import atomic_write_text
+from ftppose_cli.cli.help import renamed
 from ftppose_cli.errors import FtpposeError
 
 GROUPS = ("Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle", "Total")
@@ -45,8 +46,8 @@ def eval_command(
                                                  show_default=False)] = None,
     version: Annotated[Optional[PoseTrackVersion], typer.Option(
         "--version", help="Scoring rules: 2017 / 2018 (poseval: AP, MOTA) or 21 (PoseTrack21 kit: mAP, keypoint "
-        "HOTA). [default: from the ground truth: 21 when it has person_id, else its layout]",
-        rich_help_panel="Scoring", show_default=False)] = None,
+        "HOTA).", rich_help_panel="Scoring",
+        show_default="from the ground truth: 21 when it has person_id, else its layout")] = None,
     data: Annotated[Optional[Path], typer.Option("--data", help="PoseTrack root (annotations/<split>/*.json and "
                                                  "the images they list): predict, then score.",
                                                  rich_help_panel="Run mode", show_default=False)] = None,
@@ -54,30 +55,37 @@ def eval_command(
     boxes: Annotated[str, typer.Option(help="People from: detector (built-in), gt (ground-truth boxes), or a "
                                        "detections JSON (COCO results with PoseTrack image ids).",
                                        rich_help_panel="Run mode")] = "detector",
-    weights: Annotated[Optional[Path], typer.Option(help="Pose checkpoint. [default: weights/pose]",
-                                                    rich_help_panel="Run mode")] = None,
+    weights: Annotated[Optional[Path], typer.Option(help="Pose checkpoint (.safetensors with its .json).",
+                                                    rich_help_panel="Run mode", show_default="weights/pose")] = None,
     pruning_ratio: Annotated[float, typer.Option("--pruning-ratio", "-e", min=0.0, max=0.99,
                                                  help="Pruning ratio epsilon.", rich_help_panel="Run mode")] = 0.5,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N or mps.", rich_help_panel="Run mode")] = "auto",
-    detector: Annotated[Optional[Path], typer.Option(help="Person detector checkpoint for --boxes detector. "
-                                                     "[default: weights/detector]", rich_help_panel="Run mode")] = None,
-    det_thr: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Minimum person-box score. [default: "
-                                                     "the detector's own, or 0 for a detections JSON]",
-                                                     rich_help_panel="Run mode")] = None,
+    detector: Annotated[Optional[Path], typer.Option(help="Person detector checkpoint for --boxes detector.",
+                                                     rich_help_panel="Run mode",
+                                                     show_default="weights/detector")] = None,
+    det_thr: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Minimum person-box score.",
+                                                     rich_help_panel="Run mode",
+                                                     show_default="the detector's own; 0 with a detections JSON")
+                       ] = None,
     det_size: Annotated[Optional[int], typer.Option(min=64, max=4096, help="Detector input: the frame's longer side "
-                                                    "in pixels. [default: the detector's own]",
-                                                    rich_help_panel="Run mode")] = None,
-    out: Annotated[Path, typer.Option(help="Where run mode writes one prediction file per sequence.",
-                                      rich_help_panel="Run mode")] = Path("ftppose_eval"),
+                                                    "in pixels.", rich_help_panel="Run mode",
+                                                    show_default="the detector's own")] = None,
+    output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Where run mode writes one prediction file "
+                                             "per sequence (under <split>/).",
+                                             rich_help_panel="Run mode")] = Path("ftppose_eval"),
+    out_old: Annotated[Optional[Path], typer.Option("--out", hidden=True)] = None,
     per_sequence: Annotated[bool, typer.Option("--per-sequence", help="Also print AP and MOTA of every sequence.",
                                                rich_help_panel="Output")] = False,
-    json_path: Annotated[Optional[Path], typer.Option("--json", help="Write every number (per joint, per sequence) "
-                                                      "to this JSON file.", rich_help_panel="Output",
+    json_path: Annotated[Optional[Path], typer.Option("--report-json", help="Write every number (per joint, per "
+                                                      "sequence) to this JSON file.", rich_help_panel="Output",
                                                       show_default=False)] = None,
+    json_old: Annotated[Optional[Path], typer.Option("--json", hidden=True)] = None,
 ) -> None:
     """Score PoseTrack predictions: poseval's AP and MOTA, or the PoseTrack21 kit's mAP and HOTA, to the digit."""
     from ftppose_cli.evaluation.scoring import evaluate_folders
 
+    json_path = renamed(json_path, json_old, name="--report-json", old_name="--json")
+    output_dir = out_old if out_old is not None else output_dir  # --out: the old name of --output-dir
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     if data is None and (gt is None or pred is None):
         err.print("[red]error:[/red] give --gt and --pred to score files, or --data to run on a PoseTrack split")
@@ -85,7 +93,7 @@ def eval_command(
     try:
         chosen = None if version is None else version.value
         if data is not None:
-            result = _run_split(data, split, boxes, weights, pruning_ratio, device, out / split, chosen, err,
+            result = _run_split(data, split, boxes, weights, pruning_ratio, device, output_dir / split, chosen, err,
                                 detector=detector, det_thr=det_thr, det_size=det_size)
         else:
             result = evaluate_folders(gt, pred, chosen)
