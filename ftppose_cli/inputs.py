@@ -44,6 +44,14 @@ class AnnotateInput:
     def name(self) -> str:
         return self.path.name if self.kind == "sequence" else self.path.stem
 
+    @property
+    def size_bytes(self) -> int:
+        """Bytes to read: a rough measure of the work, to share inputs evenly between processes."""
+        try:
+            return sum(p.stat().st_size for p in (self.images or (self.path,)))
+        except OSError:
+            return 0
+
     @classmethod
     def of_file(cls, path: str | Path) -> AnnotateInput:
         """A file by its suffix: a JPEG or PNG is a still, anything else is taken for a video."""

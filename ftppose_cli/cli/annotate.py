@@ -4,11 +4,17 @@ The inputs and the frame range are checked before torch (or numpy) is
 imported, so a mistyped file name is reported at once, not after the many
 seconds importing torch can take; the library comes in only once there is
 work to do.
+
+Under ``torchrun --nproc_per_node N`` each process annotates its share of
+the inputs on its own device and prints a line per input as it finishes;
+rank 0 prints the merged speed report and writes ``--report-json``
+(:mod:`ftppose_cli.distributed`).
 """
 
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -18,8 +24,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from ftppose_cli.cli.progress import report_table, saved_line, summary_line, video_progress
+from ftppose_cli.distributed import Ranks, shard
 from ftppose_cli.errors import FtpposeError
-from ftppose_cli.inputs import expand_inputs
+from ftppose_cli.inputs import AnnotateInput, expand_inputs
 from ftppose_cli.video.frame_range import FramePosition, FrameRange, parse_position
 
 
@@ -101,6 +108,7 @@ def annotate_command(
                                         rich_help_panel="Display")] = False,
 ) -> None:
     """Annotate videos and images with poses: an overlay (MP4, or an image per image) and a PoseTrack JSON each."""
+    ranks = Ranks.from_env()
     err = Console(stderr=True, highlight=False)
     out = Console(highlight=False, quiet=quiet)
     if not out.is_terminal:  # piped or logged: do not wrap the report to 80 columns
@@ -110,13 +118,14 @@ def annotate_command(
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--start/--end/--stride") from None
     items, input_errors = expand_inputs(videos, stills=stills)
-    for error in input_errors:
+    for error in input_errors if ranks.main else ():
         err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
     if not items:
         raise typer.Exit(1)
+    mine = shard(items, [item.size_bytes for item in items], ranks)
 
-    from ftppose_cli.pipeline.annotate import STAGES, AnnotateOptions, VideoReport  # torch from here on
-    from ftppose_cli.pipeline.builder import build_annotator, build_person_source
+    from ftppose_cli.pipeline.annotate import STAGES, AnnotateOptions  # torch from here on
+    from ftppose_cli.pipeline.builder import build_annotator
 
     if threads is not None:
         import torch
@@ -127,35 +136,26 @@ def annotate_command(
         json_layout="2017" if json_format is JsonFormat.posetrack17 else "2018", kpt_thr=kpt_thr,
         show_boxes=show_boxes, min_box_score=det_thr or 0.0, selection=selection, palette=palette.value,
     )
-    try:
-        annotator = build_annotator(options, weights=weights, detector=detector, use_detector=boxes is None,
-                                    device=device, pruning_ratio=pruning_ratio, half=half, flip_test=flip_test,
-                                    det_thr=det_thr, det_size=det_size)
-    except FtpposeError as error:
-        err.print(f"[red]error:[/red] {error}", soft_wrap=True)
-        raise typer.Exit(1) from None
-    reports: list[VideoReport] = []
-    failures = len(input_errors)
-    interrupted = False
-    for item in items:
-        path = item.path
+    reports, failures, interrupted = [], 0, False
+    if mine:  # under torchrun a rank may have nothing to do; it still joins the gather below
         try:
-            people = build_person_source(boxes, path) if boxes else None
-            with video_progress(out, path.name) as update:
-                report = annotator.annotate(item, people=people, progress=None if quiet else update)
+            annotator = build_annotator(options, weights=weights, detector=detector, use_detector=boxes is None,
+                                        device=ranks.device(device), pruning_ratio=pruning_ratio, half=half,
+                                        flip_test=flip_test, det_thr=det_thr, det_size=det_size)
         except FtpposeError as error:
+            err.print(f"[red]error:[/red] {error}", soft_wrap=True)
             failures += 1
-            err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
-            continue
-        reports.append(report)
-        for warning in report.warnings:
-            err.print(f"[yellow]warning:[/yellow] {path}: {warning}", soft_wrap=True)
-        out.print(summary_line(report), markup=False, soft_wrap=True)
-        out.print(saved_line(report), markup=False, soft_wrap=True)
-        if report.interrupted:
-            interrupted = True
-            err.print(f"[yellow]interrupted:[/yellow] {path}: kept the {report.frames} frames done", soft_wrap=True)
-            break
+        else:
+            reports, failures, interrupted = _annotate_all(annotator, mine, boxes, out, err,
+                                                           progress=not quiet and not ranks.distributed,
+                                                           prefix=f"rank {ranks.rank}: " if ranks.distributed else "")
+    gathered = ranks.gather((reports, failures, interrupted))
+    ranks.close()
+    if gathered is None:  # another rank than 0: rank 0 reports for all
+        return
+    reports = [report for share, _, _ in gathered for report in share]
+    failures = len(input_errors) + sum(share_failures for _, share_failures, _ in gathered)
+    interrupted = any(share_interrupted for _, _, share_interrupted in gathered)
     if reports:
         out.print(report_table(reports, STAGES))
     if report_json is not None:
@@ -164,6 +164,33 @@ def annotate_command(
         raise typer.Exit(130)
     if failures:
         raise typer.Exit(1)
+
+
+def _annotate_all(annotator, items: list[AnnotateInput], boxes: Path | None, out: Console, err: Console, *,
+                  progress: bool, prefix: str = "") -> tuple[list, int, bool]:
+    """Annotate each input in turn: its lines, or one error line. Returns (reports, failures, interrupted)."""
+    from ftppose_cli.pipeline.builder import build_person_source
+
+    reports, failures = [], 0
+    for item in items:
+        path = item.path
+        try:
+            people = build_person_source(boxes, path) if boxes else None
+            with video_progress(out, path.name) if progress else nullcontext() as update:
+                report = annotator.annotate(item, people=people, progress=update)
+        except FtpposeError as error:
+            failures += 1
+            err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+            continue
+        reports.append(report)
+        for warning in report.warnings:
+            err.print(f"[yellow]warning:[/yellow] {path}: {warning}", soft_wrap=True)
+        out.print(prefix + summary_line(report), markup=False, soft_wrap=True)
+        out.print(prefix + saved_line(report), markup=False, soft_wrap=True)
+        if report.interrupted:
+            err.print(f"[yellow]interrupted:[/yellow] {path}: kept the {report.frames} frames done", soft_wrap=True)
+            return reports, failures, True
+    return reports, failures, False
 
 
 def register(app: typer.Typer) -> None:

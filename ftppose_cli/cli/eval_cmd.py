@@ -7,13 +7,16 @@ ground truth does (PoseTrack21 files carry ``person_id``).
 Arguments and rendering only; the metric lives in
 :mod:`ftppose_cli.evaluation.scoring`. Two modes: scoring existing files
 (``--gt`` + ``--pred``), and running the pipeline over a PoseTrack split first
-(``--data`` + ``--split``, :mod:`ftppose_cli.evaluation.run`).
+(``--data`` + ``--split``, :mod:`ftppose_cli.evaluation.run`), which under
+``torchrun --nproc_per_node N`` shares the sequences between the processes
+and scores on rank 0.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from contextlib import nullcontext
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -26,6 +29,7 @@ from rich.table import Table
 
 from ftppose_cli.atomic import atomic_write_text
 from ftppose_cli.cli.help import renamed
+from ftppose_cli.distributed import Ranks
 from ftppose_cli.errors import FtpposeError
 
 GROUPS = ("Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle", "Total")
@@ -85,6 +89,7 @@ def eval_command(
     from ftppose_cli.evaluation.scoring import evaluate_folders
 
     json_path = renamed(json_path, json_old, name="--report-json", old_name="--json")
+    ranks = Ranks.from_env()  # under torchrun, run mode shares the sequences between the processes
     output_dir = out_old if out_old is not None else output_dir  # --out: the old name of --output-dir
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     if data is None and (gt is None or pred is None):
@@ -94,7 +99,10 @@ def eval_command(
         chosen = None if version is None else version.value
         if data is not None:
             result = _run_split(data, split, boxes, weights, pruning_ratio, device, output_dir / split, chosen, err,
-                                detector=detector, det_thr=det_thr, det_size=det_size)
+                                detector=detector, det_thr=det_thr, det_size=det_size, ranks=ranks)
+            ranks.close()
+            if result is None:
+                return
         else:
             result = evaluate_folders(gt, pred, chosen)
     except FtpposeError as error:
@@ -124,17 +132,19 @@ def eval_command(
 
 def _run_split(data: Path, split: str, boxes: str, weights: Path | None, pruning_ratio: float, device: str,
                out: Path, version: str | None, err: Console, detector: Path | None = None, det_thr: float | None = None,
-               det_size: int | None = None):
+               det_size: int | None = None, ranks: Ranks = Ranks()):
     from ftppose_cli.evaluation.run import predict_split
     from ftppose_cli.pipeline.annotate import AnnotateOptions
     from ftppose_cli.pipeline.builder import build_annotator
 
     options = AnnotateOptions(output_dir=out, write_video=False, overwrite=True,
                               min_box_score=det_thr or 0.0)
-    annotator = build_annotator(options, weights=weights, device=device, pruning_ratio=pruning_ratio,
+    annotator = build_annotator(options, weights=weights, device=ranks.device(device), pruning_ratio=pruning_ratio,
                                 use_detector=boxes == "detector", detector=detector, det_thr=det_thr, det_size=det_size)
-    with err.status(f"predicting {data / split} ..."):
-        run = predict_split(data, split, annotator, out, boxes=boxes, version=version)
+    with err.status(f"predicting {data / split} ...") if not ranks.distributed else nullcontext():
+        run = predict_split(data, split, annotator, out, boxes=boxes, version=version, ranks=ranks)
+    if run.result is None:  # another rank than 0: rank 0 reports for all
+        return None
     for report in run.reports:
         for warning in report.warnings:
             err.print(f"[yellow]warning:[/yellow] {escape(str(report.video))}: {escape(warning)}")
