@@ -4,7 +4,8 @@ The public API, re-exported so scripts need one import::
 
     from ftppose_cli import AnnotateOptions, build_annotator
     annotator = build_annotator(AnnotateOptions(output_dir=Path("out")))
-    report = annotator.annotate("walk.mp4")
+    report = annotator.annotate("walk.mp4")     # or "photo.jpg"; part of it:
+    # AnnotateOptions(..., selection=FrameRange(parse_position("12.5s"), parse_position("1:00"), stride=2))
 
 Names are resolved on first use, so ``ftppose --help`` does not pay for
 importing torch and timm.
@@ -31,6 +32,10 @@ _EXPORTS: dict[str, str] = {
     "build_annotator": "ftppose_cli.pipeline.builder",
     "PoseEstimator": "ftppose_cli.pipeline.estimator",
     "PoseResult": "ftppose_cli.pipeline.poses",
+    "AnnotateInput": "ftppose_cli.inputs",
+    "expand_inputs": "ftppose_cli.inputs",
+    "FrameRange": "ftppose_cli.video.frame_range",
+    "parse_position": "ftppose_cli.video.frame_range",
     "evaluate_folders": "ftppose_cli.evaluation.scoring",
 }
 

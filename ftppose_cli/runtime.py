@@ -1,22 +1,20 @@
-"""Where the shipped weights are, which device to run on, and which files to annotate.
+"""Where the shipped weights are and which device to run on.
 
 Shared by the CLI, the examples and the benchmarks so that they resolve
-``--device auto`` and the default weights the same way.
+``--device auto`` and the default weights the same way. Which files to
+annotate is :mod:`ftppose_cli.inputs`'s job.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import glob
 import os
 from pathlib import Path
 
 import torch
 
-from ftppose_cli.errors import FtpposeError, InputError
-
-VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts"})
+from ftppose_cli.errors import FtpposeError
 
 
 def weights_dir() -> Path:
@@ -53,30 +51,6 @@ def resolve_device(name: str = "auto") -> torch.device:
     if device.type == "mps" and not torch.backends.mps.is_available():
         raise FtpposeError(None, "device 'mps' requested but MPS is not available on this machine")
     return device
-
-
-def expand_videos(inputs: list[str]) -> tuple[list[Path], list[InputError]]:
-    """Files, folders (their videos, sorted) and globs -> video paths, plus one error per input that gave none."""
-    found: list[Path] = []
-    errors: list[InputError] = []
-    for raw in inputs:
-        path = Path(raw)
-        if path.is_dir():
-            videos = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
-            if not videos:
-                errors.append(InputError(path, "folder holds no video files"))
-            found.extend(videos)
-        elif path.exists():
-            found.append(path)
-        elif glob.has_magic(raw):
-            matches = sorted(Path(p) for p in glob.glob(raw, recursive=True) if Path(p).is_file())
-            if not matches:
-                errors.append(InputError(raw, "pattern matches no files"))
-            found.extend(matches)
-        else:
-            errors.append(InputError(path, "no such file or folder"))
-    unique = list(dict.fromkeys(p.resolve() for p in found))
-    return [Path(p) for p in unique], errors
 
 
 def _load_malloc_trim():

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ftppose_cli.drawing import UNTRACKED_COLOR, PoseAnnotator, color_for_track
+from ftppose_cli.drawing import (
+    COCO_SIDE_COLORS,
+    HEAD_JOINTS,
+    UNTRACKED_COLOR,
+    PoseAnnotator,
+    color_for_track,
+    line_thickness,
+    second_shade,
+)
 from ftppose_cli.formats.joints import NUM_JOINTS
 from ftppose_cli.pipeline.poses import UNTRACKED, PoseResult
 
@@ -92,16 +100,65 @@ def test_low_score_joints_are_hidden() -> None:
     assert _colored(frame, *knee) != set()
 
 
-def test_boxes_are_optional_and_track_id_label_is_drawn() -> None:
+def test_boxes_are_optional() -> None:
     poses = _poses([4])
     x1, y1, x2, y2 = poses.boxes[0]
     right_edge_mid = (x2, (y1 + y2) / 2)
     plain = PoseAnnotator(show_ids=False).annotate(np.zeros((240, 320, 3), np.uint8), poses)
     assert _colored(plain, *right_edge_mid) == set()
-    assert _colored(plain, x1 + 4, y1 + 4, radius=2) == set()
     boxed = PoseAnnotator(show_boxes=True).annotate(np.zeros((240, 320, 3), np.uint8), poses)
     assert _has_color(boxed, *right_edge_mid, color_for_track(4))
-    assert _colored(boxed, x1 + 4, y1 + 4, radius=2) != set()  # the id tag sits on the box corner
+
+
+def _label_rows(frame: np.ndarray, color: tuple[int, int, int], above_y: float) -> np.ndarray:
+    """Rows above ``above_y`` holding the tag's colour."""
+    mask = (np.abs(frame[: int(above_y)].astype(int) - color).max(axis=2) <= 2).any(axis=1)
+    return np.flatnonzero(mask)
+
+
+def test_the_id_tag_sits_above_the_head_and_not_on_the_box_corner() -> None:
+    poses = _poses([4])
+    poses.xy[0, :, 1] += 60  # room above the head
+    poses.boxes[0, [1, 3]] += 60
+    x1, y1 = poses.boxes[0, :2]
+    frame = PoseAnnotator(show_ids=True).annotate(np.zeros((240, 320, 3), np.uint8), poses)
+    head_top = poses.xy[0, 2]
+    rows = _label_rows(frame, color_for_track(4), head_top[1])
+    assert len(rows) > 5 and rows.max() < head_top[1]  # a solid tag in the track colour, above the head
+    tag = np.abs(frame[rows.min():rows.max() + 1].astype(int) - color_for_track(4)).max(axis=2) <= 2
+    columns = np.flatnonzero(tag.any(axis=0))
+    assert abs(columns.mean() - poses.xy[0, HEAD_JOINTS, 0].mean()) < 3  # centred over the head
+    assert _colored(frame, x1 + 2, y1 + 2, radius=1) == set()
+
+
+def test_no_tag_when_nothing_of_the_person_is_drawn() -> None:
+    poses = _poses([4], scores=np.full((1, NUM_JOINTS), 0.1))
+    frame = PoseAnnotator(kpt_thr=0.3).annotate(np.zeros((240, 320, 3), np.uint8), poses)
+    assert not frame.any()
+
+
+def test_left_and_right_limbs_in_two_shades_or_the_coco_colours() -> None:
+    poses = _poses([2])
+    left_shin = (poses.xy[0, 13] + poses.xy[0, 15]) / 2
+    right_shin = (poses.xy[0, 14] + poses.xy[0, 16]) / 2
+    frame = PoseAnnotator().annotate(np.zeros((240, 320, 3), np.uint8), poses)
+    base = color_for_track(2)
+    assert _has_color(frame, *left_shin, base) and _has_color(frame, *right_shin, second_shade(base))
+    assert not _has_color(frame, *right_shin, base)
+    coco = PoseAnnotator(palette="coco").annotate(np.zeros((240, 320, 3), np.uint8), poses)
+    assert _has_color(coco, *left_shin, COCO_SIDE_COLORS["left"])
+    assert _has_color(coco, *right_shin, COCO_SIDE_COLORS["right"])
+
+
+def test_lines_and_tags_grow_with_the_frame() -> None:
+    assert [line_thickness(w, h) for w, h in ((340, 256), (768, 576), (1280, 720), (1920, 1080))] == [2, 2, 3, 4]
+    heights = []
+    for width, height in ((340, 256), (1280, 720)):
+        poses = _poses([4])
+        poses.xy[0, :, 1] += 100
+        frame = PoseAnnotator().annotate(np.zeros((height, width, 3), np.uint8), poses)
+        heights.append(len(_label_rows(frame, color_for_track(4), poses.xy[0, 2, 1])))
+    assert heights[1] > 1.8 * heights[0]
 
 
 def test_untracked_people_get_no_label_and_odd_inputs_do_not_crash() -> None:

@@ -1,11 +1,27 @@
-"""`ftppose annotate`: arguments, progress and the report; the work is in the library."""
+"""`ftppose annotate`: arguments, inputs and the report; the work is in the library.
+
+The inputs and the frame range are checked before torch (or numpy) is
+imported, so a mistyped file name is reported at once, not after the many
+seconds importing torch can take; the library comes in only once there is
+work to do. The output folder and ``--report-json`` are checked there too;
+every input's own outputs (free, writable, not shared with another input of
+the same name) once the library is in, still before the model loads.
+
+SIGTERM stops a run the way Ctrl-C does (exit code 143 rather than 130):
+the input under way keeps a playable overlay and a JSON of the frames done.
+
+Under ``torchrun --nproc_per_node N`` each process annotates its share of
+the inputs on its own device and prints a line per input as it finishes;
+rank 0 prints the merged speed report and writes ``--report-json``
+(:mod:`ftppose_cli.distributed`).
+"""
 
 from __future__ import annotations
 
 import json
 import signal
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -13,13 +29,19 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn,
-                           TimeRemainingColumn)
-from rich.table import Table
-from rich.text import Text
+from rich.markup import escape
 
 from ftppose_cli.cli.options import number_in
+from ftppose_cli.cli.progress import report_table, saved_line, summary_line, video_progress
+from ftppose_cli.distributed import Ranks, shard
 from ftppose_cli.errors import FtpposeError
+from ftppose_cli.inputs import AnnotateInput, expand_inputs
+from ftppose_cli.video.frame_range import FramePosition, FrameRange, parse_position
+
+
+class Palette(str, Enum):  # ftppose_cli.drawing.Palette's values; that module imports cv2 and supervision
+    track = "track"
+    coco = "coco"
 
 if TYPE_CHECKING:
     from ftppose_cli.pipeline.annotate import VideoAnnotator, VideoReport
@@ -30,13 +52,34 @@ class JsonFormat(str, Enum):
     posetrack17 = "posetrack17"
 
 
+def _position(text: str) -> FramePosition:
+    try:
+        return parse_position(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
 def annotate_command(
-    videos: Annotated[list[str], typer.Argument(help="Video files, folders of videos, or glob patterns.",
-                                                show_default=False)],
-    boxes: Annotated[Optional[Path], typer.Option(help="Person boxes from a JSON file (COCO results or PoseTrack) "
-                                                  "instead of the built-in detector.", rich_help_panel="Input")] = None,
-    weights: Annotated[Optional[Path], typer.Option(help="Pose checkpoint (.safetensors with its .json). "
-                                                    "[default: weights/pose]", rich_help_panel="Model")] = None,
+    videos: Annotated[list[str], typer.Argument(
+        help="Videos, JPEG/PNG images, folders (their videos; their images as one sequence) or glob patterns.",
+        show_default=False, metavar="INPUTS...")],
+    start: Annotated[Optional[FramePosition], typer.Option(
+        parser=_position, metavar="<frame|time>", help="Start at this frame number (150) or time (12.5s, 1:02.5), "
+        "included.", rich_help_panel="Input", show_default="the first frame")] = None,
+    end: Annotated[Optional[FramePosition], typer.Option(
+        parser=_position, metavar="<frame|time>", help="Stop before this frame number or time.",
+        rich_help_panel="Input", show_default="the last frame")] = None,
+    stride: Annotated[int, typer.Option(min=1, help="Annotate every n-th frame from the start.",
+                                        rich_help_panel="Input")] = 1,
+    stills: Annotated[bool, typer.Option("--stills", help="Annotate a folder's images one by one, not as one "
+                                         "tracked sequence.", rich_help_panel="Input")] = False,
+    boxes: Annotated[Optional[Path], typer.Option(
+        help="Person boxes from a JSON file instead of the built-in detector: COCO results, a list of "
+        "{image_id, bbox: x y width height in pixels, score, category_id: 1} with image_id the frame number "
+        "from 0 (or a PoseTrack image id), or a PoseTrack file with boxes; for several inputs, a folder of "
+        "<input name>.json files.", rich_help_panel="Input", show_default="the built-in detector")] = None,
+    weights: Annotated[Optional[Path], typer.Option(help="Pose checkpoint (.safetensors with its .json).",
+                                                    rich_help_panel="Model", show_default="weights/pose")] = None,
     pruning_ratio: Annotated[float, typer.Option("--pruning-ratio", "-e", parser=number_in(0, 0.99),
                                                  help="Fraction of temporal tokens FTP-Pose drops (epsilon), "
                                                  "0 to 0.99.",
@@ -47,17 +90,17 @@ def annotate_command(
     half: Annotated[bool, typer.Option("--half", help="Half precision (GPU only).", rich_help_panel="Model")] = False,
     flip_test: Annotated[bool, typer.Option("--flip-test", help="Average with the mirrored crop (2x backbone cost).",
                                             rich_help_panel="Model")] = False,
-    threads: Annotated[Optional[int], typer.Option(min=1, help="torch CPU threads (default: torch's; 1 is often "
-                                                   "faster on a loaded machine).", rich_help_panel="Model")] = None,
-    detector: Annotated[Optional[Path], typer.Option(help="Person detector checkpoint. [default: weights/detector]",
-                                                     rich_help_panel="Detection")] = None,
-    det_thr: Annotated[Optional[float], typer.Option(parser=number_in(0, 1), help="Minimum person-box score, 0 to 1. "
-                                                     "[default: the detector's own, or 0 for --boxes]",
-                                                     rich_help_panel="Detection")] = None,
+    threads: Annotated[Optional[int], typer.Option(min=1, help="torch CPU threads; 1 is often faster on a loaded "
+                                                   "machine.", rich_help_panel="Model", show_default="torch's")] = None,
+    detector: Annotated[Optional[Path], typer.Option(help="Person detector checkpoint.", rich_help_panel="Detection",
+                                                     show_default="weights/detector")] = None,
+    det_thr: Annotated[Optional[float], typer.Option(parser=number_in(0, 1), help="Minimum person-box score, 0 to 1.",
+                                                     rich_help_panel="Detection",
+                                                     show_default="the detector's own; 0 with --boxes")] = None,
     det_size: Annotated[Optional[int], typer.Option(min=64, max=4096, help="Detector input: the frame's longer "
                                                     "side in pixels. Smaller suits close-ups of large people, "
-                                                    "larger small people far away. [default: the detector's own]",
-                                                    rich_help_panel="Detection")] = None,
+                                                    "larger small people far away.", rich_help_panel="Detection",
+                                                    show_default="the detector's own")] = None,
     output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Where the overlay and JSON go.",
                                              rich_help_panel="Output")] = Path("ftppose_out"),
     json_format: Annotated[JsonFormat, typer.Option("--format", help="Layout of the pose JSON.",
@@ -66,108 +109,144 @@ def annotate_command(
                                            rich_help_panel="Output")] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace existing outputs.", rich_help_panel="Output")] = False,
     report_json: Annotated[Optional[Path], typer.Option("--report-json", help="Write the speed report as JSON.",
-                                                        rich_help_panel="Output")] = None,
+                                                        rich_help_panel="Output", show_default=False)] = None,
     kpt_thr: Annotated[float, typer.Option(parser=number_in(0, 1), help="Hide joints scored below this (0 to 1).",
                                            rich_help_panel="Display")] = 0.3,
     show_boxes: Annotated[bool, typer.Option("--show-boxes", help="Draw person boxes.",
                                              rich_help_panel="Display")] = False,
+    palette: Annotated[Palette, typer.Option(help="Limb colours: track (each person's colour, their right side "
+                                             "a second shade) or coco (the classic left green, right orange).",
+                                             rich_help_panel="Display")] = Palette.track,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.",
                                         rich_help_panel="Display")] = False,
 ) -> None:
-    """Annotate videos with poses: an overlay MP4 and a PoseTrack JSON per video."""
-    from ftppose_cli.atomic import atomic_write_text, check_folder, check_writable
-    from ftppose_cli.pipeline.annotate import AnnotateOptions, claim_outputs
-    from ftppose_cli.pipeline.builder import build_annotator
-    from ftppose_cli.runtime import expand_videos
+    """Annotate videos and images with poses: an overlay (MP4, or an image per image) and a PoseTrack JSON each."""
+    from ftppose_cli.atomic import check_folder, check_writable  # light: os and tempfile
 
-    if threads is not None:
-        import torch
-
-        torch.set_num_threads(threads)
+    ranks = Ranks.from_env()
     err = Console(stderr=True, highlight=False)
     out = Console(highlight=False, quiet=quiet)
     if not out.is_terminal:  # piped or logged: do not wrap the report to 80 columns
         out = Console(highlight=False, quiet=quiet, width=160)
-    options = AnnotateOptions(
-        output_dir=output_dir, write_video=not no_video, overwrite=overwrite, batch_size=batch_size,
-        json_layout="2017" if json_format is JsonFormat.posetrack17 else "2018", kpt_thr=kpt_thr,
-        show_boxes=show_boxes, min_box_score=det_thr or 0.0,
-    )
-    paths, input_errors = expand_videos(videos)
-    try:  # every output is checked before the model loads and the first frame is decoded
+    try:
+        selection = FrameRange(start, end, stride)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--start/--end/--stride") from None
+    items, input_errors = expand_inputs(videos, stills=stills)
+    try:  # the output folder and the report are checked before any work (every rank: all see the same files)
         check_folder(output_dir)
         if report_json is not None:
             check_writable(report_json, overwrite=overwrite)
     except FtpposeError as error:
         input_errors.append(error)
-        paths = []
-    paths, output_errors = claim_outputs(paths, options)
-    input_errors += output_errors
-    for error in input_errors:
-        err.print(f"[red]error:[/red] {error}", soft_wrap=True)
-    if not paths:
+        items = []
+    for error in input_errors if ranks.main else ():
+        err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+    if not items:
         raise typer.Exit(1)
-    failures = len(input_errors)
+
+    from ftppose_cli.atomic import atomic_write_text
+    from ftppose_cli.pipeline.annotate import STAGES, AnnotateOptions, claim_outputs  # torch from here on
+    from ftppose_cli.pipeline.builder import build_annotator
+
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+    options = AnnotateOptions(
+        output_dir=output_dir, write_video=not no_video, overwrite=overwrite, batch_size=batch_size,
+        json_layout="2017" if json_format is JsonFormat.posetrack17 else "2018", kpt_thr=kpt_thr,
+        show_boxes=show_boxes, min_box_score=det_thr or 0.0, selection=selection, palette=palette.value,
+    )
+    # Every input's outputs are checked before the model loads and the first frame is decoded. Same-name inputs
+    # are refused by name alone, the same on every rank; each rank then checks the files of its own share.
+    items, name_errors = claim_outputs(items, options, check_files=False)
+    for error in name_errors if ranks.main else ():
+        err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+    if not items:
+        raise typer.Exit(1)
+    mine, file_errors = claim_outputs(shard(items, [item.size_bytes for item in items], ranks), options)
+    for error in file_errors:
+        err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+    if not mine and not ranks.distributed:
+        raise typer.Exit(1)
+    reports, failures, stopped = [], len(file_errors), 0
     with _sigterm_as_interrupt() as stop:
-        try:
-            annotator = build_annotator(options, weights=weights, detector=detector, use_detector=boxes is None,
-                                        device=device, pruning_ratio=pruning_ratio, half=half, flip_test=flip_test,
-                                        det_thr=det_thr, det_size=det_size)
-        except FtpposeError as error:
-            err.print(f"[red]error:[/red] {error}", soft_wrap=True)
-            raise typer.Exit(1) from None
-        except KeyboardInterrupt:  # while loading: nothing to keep
-            raise typer.Exit(stop.exit_code) from None
-        for warning in annotator.estimator.warnings:
-            err.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
-        reports, video_failures = _annotate_all(annotator, paths, boxes, stop, out, err, quiet)
+        if mine:  # under torchrun a rank may have nothing to do; it still joins the gather below
+            try:
+                annotator = build_annotator(options, weights=weights, detector=detector, use_detector=boxes is None,
+                                            device=ranks.device(device), pruning_ratio=pruning_ratio, half=half,
+                                            flip_test=flip_test, det_thr=det_thr, det_size=det_size)
+            except FtpposeError as error:
+                err.print(f"[red]error:[/red] {error}", soft_wrap=True)
+                failures += 1
+            except KeyboardInterrupt:  # while loading: nothing to keep
+                raise typer.Exit(stop.exit_code) from None
+            else:
+                for warning in annotator.estimator.warnings:
+                    err.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
+                reports, video_failures = _annotate_all(annotator, mine, boxes, stop, out, err,
+                                                        progress=not quiet and not ranks.distributed,
+                                                        prefix=f"rank {ranks.rank}: " if ranks.distributed else "")
+                failures += video_failures
         stop.armed = False  # the work is over: a SIGTERM now must not cut the report short
-        failures += video_failures
+        stopped = stop.exit_code if stop.stopped else 0
+        gathered = ranks.gather((reports, failures, stopped))
+        ranks.close()
+        if gathered is None:  # another rank than 0: rank 0 reports for all
+            return
+        reports = [report for share, _, _ in gathered for report in share]
+        failures = len(input_errors) + len(name_errors) + sum(share_failures for _, share_failures, _ in gathered)
+        stopped = next((code for _, _, code in gathered if code), 0)
         if reports:
-            out.print(_report_table(reports))
+            out.print(report_table(reports, STAGES))
         if report_json is not None:
             try:
                 atomic_write_text(report_json, json.dumps([r.to_dict() for r in reports], indent=2) + "\n",
                                   overwrite=overwrite)
             except FtpposeError as error:
-                err.print(f"[red]error:[/red] {error}", soft_wrap=True)
+                err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
                 failures += 1
-    if stop.stopped:
-        raise typer.Exit(stop.exit_code)
+    if stopped:
+        raise typer.Exit(stopped)
     if failures:
         raise typer.Exit(1)
 
 
-def _annotate_all(annotator: VideoAnnotator, paths: list[Path], boxes: Path | None, stop: _Stop, out: Console,
-                  err: Console, quiet: bool) -> tuple[list[VideoReport], int]:
-    """Annotate each video in turn: its report, or one error line; stop after an interrupted one."""
+def _annotate_all(annotator: VideoAnnotator, items: list[AnnotateInput], boxes: Path | None, stop: _Stop,
+                  out: Console, err: Console, *, progress: bool, prefix: str = "") -> tuple[list[VideoReport], int]:
+    """Annotate each input in turn: its two lines, or one error line; stop after an interrupted one.
+
+    Returns the reports and how many inputs failed; ``stop`` says whether a signal ended the run.
+    """
     from ftppose_cli.pipeline.builder import build_person_source
 
     reports: list[VideoReport] = []
     failures = 0
-    for path in paths:
+    for item in items:
+        path = item.path
         try:
             people = build_person_source(boxes, path) if boxes else None
-            with _progress(out, path.name) as (progress, task):
-                def update(done: int, total: int | None, people_now: int) -> None:
-                    progress.update(task, completed=done, total=total, people=people_now)
-
-                report = annotator.annotate(path, people=people, progress=None if quiet else update)
+            with video_progress(out, path.name) if progress else nullcontext() as update:
+                report = annotator.annotate(item, people=people, progress=update)
         except FtpposeError as error:
             failures += 1
-            err.print(f"[red]error:[/red] {error}", soft_wrap=True)
+            err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
             continue
-        except KeyboardInterrupt:  # before its first frame: nothing of this video to keep
+        except KeyboardInterrupt:  # before its first frame: nothing of this input to keep
             stop.stopped = True
-            err.print(f"[yellow]interrupted:[/yellow] {path}: {stop.cause}before its first frame", soft_wrap=True)
+            err.print(f"[yellow]interrupted:[/yellow] {escape(str(path))}: {stop.cause}before its first frame",
+                      soft_wrap=True)
             break
         reports.append(report)
         for warning in report.warnings:
-            err.print(f"[yellow]warning:[/yellow] {path}: {warning}", soft_wrap=True)
+            err.print(f"[yellow]warning:[/yellow] {escape(str(path))}: {escape(warning)}", soft_wrap=True)
+        out.print(prefix + summary_line(report), markup=False, soft_wrap=True)
+        out.print(prefix + saved_line(report), markup=False, soft_wrap=True)
         if report.interrupted:
             stop.stopped = True
-            err.print(f"[yellow]interrupted:[/yellow] {path}: {stop.cause}kept the {report.frames} frames done",
-                      soft_wrap=True)
+            err.print(f"[yellow]interrupted:[/yellow] {escape(str(path))}: {stop.cause}kept the {report.frames} "
+                      "frames done", soft_wrap=True)
             break
     return reports, failures
 
@@ -224,36 +303,6 @@ def _sigterm_as_interrupt():
         yield stop
     finally:
         signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
-
-
-class _FpsColumn(ProgressColumn):
-    """Frames per second, from rich's own speed estimate."""
-
-    def render(self, task) -> Text:
-        return Text(f"{task.speed:5.1f} fps" if task.speed else "")
-
-
-@contextmanager
-def _progress(console: Console, name: str):
-    """A per-video progress bar (frames, fps, ETA, people); silent when the console is quiet."""
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), _FpsColumn(),
-                  TextColumn("people {task.fields[people]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-                  console=console, transient=True, disable=console.quiet) as progress:
-        yield progress, progress.add_task(name, total=None, people=0)
-
-
-def _report_table(reports) -> Table:
-    from ftppose_cli.pipeline.annotate import STAGES
-
-    table = Table(title="ftppose annotate: speed report", title_justify="left")
-    for column in ("video", "frames", "people", "tracks", *[f"{s} ms" for s in STAGES], "fps"):
-        table.add_column(column, justify="left" if column == "video" else "right")
-    for r in reports:
-        ms = r.stage_ms_per_frame()
-        table.add_row(r.video.name + (" (interrupted)" if r.interrupted else ""), str(r.frames), str(r.person_frames),
-                      str(r.tracks), *[f"{ms[s]:.1f}" for s in STAGES], f"{r.fps:.1f}")
-    table.caption = "ms per frame for each stage; fps end to end (decode runs on its own thread, overlapping)"
-    return table
 
 
 def register(app: typer.Typer) -> None:

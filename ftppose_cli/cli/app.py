@@ -11,6 +11,7 @@ import sys
 import typer
 
 from ftppose_cli.cli import annotate, bench, eval_cmd, train, train_detector
+from ftppose_cli.cli.help import Command, Group
 
 app = typer.Typer(
     name="ftppose",
@@ -18,12 +19,15 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=Group,
 )
 
 # One module per subcommand, each exposing `register(app)`; listed in help order.
 # They import the heavy library only inside their commands, so `--help` stays fast.
 for _module in (annotate, eval_cmd, bench, train, train_detector):
     _module.register(app)
+for _command in app.registered_commands:
+    _command.cls = Command  # flags shown as flags in --help
 
 
 def main(argv: list[str] | None = None) -> int:

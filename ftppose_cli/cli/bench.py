@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ftppose_cli.cli.help import renamed
 from ftppose_cli.errors import FtpposeError
 
 if TYPE_CHECKING:  # the library is imported lazily so `ftppose --help` stays fast
@@ -100,12 +101,12 @@ def render_video(rows, video: Path) -> Table:
 
 
 def bench_command(
-    weights: Annotated[Optional[Path], typer.Option(help="Checkpoint (.safetensors with its .json). Default: the "
-                                                    "shipped weights/pose.", rich_help_panel=_MODEL)] = None,
+    weights: Annotated[Optional[Path], typer.Option(help="Pose checkpoint (.safetensors with its .json).",
+                                                    rich_help_panel=_MODEL, show_default="weights/pose")] = None,
     size: Annotated[Optional[str], typer.Option(help="Benchmark random weights of this size instead: tiny, small, "
                                                 "base, large, huge.", rich_help_panel=_MODEL)] = None,
-    window: Annotated[Optional[int], typer.Option(help="Frames per window K (default: the checkpoint's, 3 for "
-                                                  "--size).", rich_help_panel=_MODEL)] = None,
+    window: Annotated[Optional[int], typer.Option(help="Frames per window K.", rich_help_panel=_MODEL,
+                                                  show_default="the checkpoint's; 3 with --size")] = None,
     ratios: Annotated[str, typer.Option(help="Pruning ratios, comma separated (0 is always measured, as the "
                                         "reference).", rich_help_panel=_RUN)] = "0,0.25,0.5,0.75,0.9",
     batch_size: Annotated[int, typer.Option(help="Windows (people) per forward pass.", rich_help_panel=_RUN)] = 1,
@@ -116,8 +117,9 @@ def bench_command(
                                        rich_help_panel=_HARDWARE)] = False,
     compile: Annotated[bool, typer.Option("--compile", help="torch.compile the model's forward (clip latency).",
                                           rich_help_panel=_HARDWARE)] = False,
-    threads: Annotated[Optional[int], typer.Option(help="torch CPU threads (default: torch's; 1 is often faster "
-                                                   "on a loaded machine).", rich_help_panel=_HARDWARE)] = None,
+    threads: Annotated[Optional[int], typer.Option(help="torch CPU threads; 1 is often faster on a loaded "
+                                                   "machine.", rich_help_panel=_HARDWARE,
+                                                   show_default="torch's")] = None,
     data: Annotated[Optional[Path], typer.Option(help="Folder of COCO / PoseTrack18 keypoint JSON with their "
                                                  "images: adds held-out PCK per ratio.",
                                                  rich_help_panel=_INPUT)] = None,
@@ -127,14 +129,16 @@ def bench_command(
                                             "--data.", rich_help_panel=_INPUT)] = False,
     csv: Annotated[Optional[Path], typer.Option(help="Write one row per ratio and reference to this CSV.",
                                                 rich_help_panel=_OUTPUT)] = None,
-    json: Annotated[Optional[Path], typer.Option(help="Write the full result (every sample) to this JSON.",
-                                                 rich_help_panel=_OUTPUT)] = None,
+    report_json: Annotated[Optional[Path], typer.Option("--report-json", help="Write the full result (every "
+                                                        "sample) to this JSON.", rich_help_panel=_OUTPUT)] = None,
+    json_old: Annotated[Optional[Path], typer.Option("--json", hidden=True)] = None,
     plot: Annotated[Optional[Path], typer.Option(help="Write speed-up and accuracy against ratio to this PNG.",
                                                  rich_help_panel=_OUTPUT)] = None,
 ) -> None:
     """Measure speed-up, FLOPs, memory and held-out accuracy of FTP-Pose across pruning ratios."""
     from ftppose_cli.benchmarking.runner import BenchmarkOptions, run_benchmark
 
+    report_json = renamed(report_json, json_old, name="--report-json", old_name="--json")
     console = Console()
     if not console.is_terminal:  # piped to a file: rich would wrap to 80 columns and truncate the numbers
         console = Console(width=200)
@@ -163,7 +167,7 @@ def bench_command(
     console.print(render_stages(result))
     if result.video:
         console.print(render_video(result.video, video))
-    written = _write_outputs(result, csv, json, plot)
+    written = _write_outputs(result, csv, report_json, plot)
     for path in written:
         console.print(f"wrote {path}", highlight=False)
 

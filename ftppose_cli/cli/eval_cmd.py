@@ -7,13 +7,16 @@ ground truth does (PoseTrack21 files carry ``person_id``).
 Arguments and rendering only; the metric lives in
 :mod:`ftppose_cli.evaluation.scoring`. Two modes: scoring existing files
 (``--gt`` + ``--pred``), and running the pipeline over a PoseTrack split first
-(``--data`` + ``--split``, :mod:`ftppose_cli.evaluation.run`).
+(``--data`` + ``--split``, :mod:`ftppose_cli.evaluation.run`), which under
+``torchrun --nproc_per_node N`` shares the sequences between the processes
+and scores on rank 0.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from contextlib import nullcontext
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -25,7 +28,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from ftppose_cli.atomic import atomic_write_text, check_folder, check_writable
+from ftppose_cli.cli.help import renamed
 from ftppose_cli.cli.options import number_in
+from ftppose_cli.distributed import Ranks
 from ftppose_cli.errors import FtpposeError
 
 GROUPS = ("Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle", "Total")
@@ -46,8 +51,8 @@ def eval_command(
                                                  show_default=False)] = None,
     version: Annotated[Optional[PoseTrackVersion], typer.Option(
         "--version", help="Scoring rules: 2017 / 2018 (poseval: AP, MOTA) or 21 (PoseTrack21 kit: mAP, keypoint "
-        "HOTA). [default: from the ground truth: 21 when it has person_id, else its layout]",
-        rich_help_panel="Scoring", show_default=False)] = None,
+        "HOTA).", rich_help_panel="Scoring",
+        show_default="from the ground truth: 21 when it has person_id, else its layout")] = None,
     data: Annotated[Optional[Path], typer.Option("--data", help="PoseTrack root (annotations/<split>/*.json and "
                                                  "the images they list): predict, then score.",
                                                  rich_help_panel="Run mode", show_default=False)] = None,
@@ -55,31 +60,39 @@ def eval_command(
     boxes: Annotated[str, typer.Option(help="People from: detector (built-in), gt (ground-truth boxes), or a "
                                        "detections JSON (COCO results with PoseTrack image ids).",
                                        rich_help_panel="Run mode")] = "detector",
-    weights: Annotated[Optional[Path], typer.Option(help="Pose checkpoint. [default: weights/pose]",
-                                                    rich_help_panel="Run mode")] = None,
+    weights: Annotated[Optional[Path], typer.Option(help="Pose checkpoint (.safetensors with its .json).",
+                                                    rich_help_panel="Run mode", show_default="weights/pose")] = None,
     pruning_ratio: Annotated[float, typer.Option("--pruning-ratio", "-e", parser=number_in(0, 0.99),
                                                  help="Pruning ratio epsilon, 0 to 0.99.",
                                                  rich_help_panel="Run mode")] = 0.5,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N or mps.", rich_help_panel="Run mode")] = "auto",
-    detector: Annotated[Optional[Path], typer.Option(help="Person detector checkpoint for --boxes detector. "
-                                                     "[default: weights/detector]", rich_help_panel="Run mode")] = None,
-    det_thr: Annotated[Optional[float], typer.Option(parser=number_in(0, 1), help="Minimum person-box score, 0 to "
-                                                     "1. [default: the detector's own, or 0 for a detections JSON]",
-                                                     rich_help_panel="Run mode")] = None,
+    detector: Annotated[Optional[Path], typer.Option(help="Person detector checkpoint for --boxes detector.",
+                                                     rich_help_panel="Run mode",
+                                                     show_default="weights/detector")] = None,
+    det_thr: Annotated[Optional[float], typer.Option(parser=number_in(0, 1), help="Minimum person-box score, 0 to 1.",
+                                                     rich_help_panel="Run mode",
+                                                     show_default="the detector's own; 0 with a detections JSON")
+                       ] = None,
     det_size: Annotated[Optional[int], typer.Option(min=64, max=4096, help="Detector input: the frame's longer side "
-                                                    "in pixels. [default: the detector's own]",
-                                                    rich_help_panel="Run mode")] = None,
-    out: Annotated[Path, typer.Option(help="Where run mode writes one prediction file per sequence.",
-                                      rich_help_panel="Run mode")] = Path("ftppose_eval"),
+                                                    "in pixels.", rich_help_panel="Run mode",
+                                                    show_default="the detector's own")] = None,
+    output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Where run mode writes one prediction file "
+                                             "per sequence (under <split>/).",
+                                             rich_help_panel="Run mode")] = Path("ftppose_eval"),
+    out_old: Annotated[Optional[Path], typer.Option("--out", hidden=True)] = None,
     per_sequence: Annotated[bool, typer.Option("--per-sequence", help="Also print AP and MOTA of every sequence.",
                                                rich_help_panel="Output")] = False,
-    json_path: Annotated[Optional[Path], typer.Option("--json", help="Write every number (per joint, per sequence) "
-                                                      "to this JSON file.", rich_help_panel="Output",
+    json_path: Annotated[Optional[Path], typer.Option("--report-json", help="Write every number (per joint, per "
+                                                      "sequence) to this JSON file.", rich_help_panel="Output",
                                                       show_default=False)] = None,
+    json_old: Annotated[Optional[Path], typer.Option("--json", hidden=True)] = None,
 ) -> None:
     """Score PoseTrack predictions: poseval's AP and MOTA, or the PoseTrack21 kit's mAP and HOTA, to the digit."""
     from ftppose_cli.evaluation.scoring import evaluate_folders
 
+    json_path = renamed(json_path, json_old, name="--report-json", old_name="--json")
+    ranks = Ranks.from_env()  # under torchrun, run mode shares the sequences between the processes
+    output_dir = out_old if out_old is not None else output_dir  # --out: the old name of --output-dir
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     if data is None and (gt is None or pred is None):
         err.print("[red]error:[/red] give --gt and --pred to score files, or --data to run on a PoseTrack split")
@@ -89,8 +102,11 @@ def eval_command(
         if json_path is not None:  # checked before the work, not found after it
             check_writable(json_path, overwrite=True)
         if data is not None:
-            result = _run_split(data, split, boxes, weights, pruning_ratio, device, out / split, chosen, err,
-                                detector=detector, det_thr=det_thr, det_size=det_size)
+            result = _run_split(data, split, boxes, weights, pruning_ratio, device, output_dir / split, chosen, err,
+                                detector=detector, det_thr=det_thr, det_size=det_size, ranks=ranks)
+            ranks.close()
+            if result is None:
+                return
         else:
             result = evaluate_folders(gt, pred, chosen)
         if result.frames_scored == 0:  # AP and MOTA of nothing would print as a row of zeros
@@ -123,7 +139,7 @@ def eval_command(
 
 def _run_split(data: Path, split: str, boxes: str, weights: Path | None, pruning_ratio: float, device: str,
                out: Path, version: str | None, err: Console, detector: Path | None = None, det_thr: float | None = None,
-               det_size: int | None = None):
+               det_size: int | None = None, ranks: Ranks = Ranks()):
     from ftppose_cli.evaluation.run import predict_split
     from ftppose_cli.pipeline.annotate import AnnotateOptions
     from ftppose_cli.pipeline.builder import build_annotator
@@ -131,10 +147,12 @@ def _run_split(data: Path, split: str, boxes: str, weights: Path | None, pruning
     check_folder(out)
     options = AnnotateOptions(output_dir=out, write_video=False, overwrite=True,
                               min_box_score=det_thr or 0.0)
-    annotator = build_annotator(options, weights=weights, device=device, pruning_ratio=pruning_ratio,
+    annotator = build_annotator(options, weights=weights, device=ranks.device(device), pruning_ratio=pruning_ratio,
                                 use_detector=boxes == "detector", detector=detector, det_thr=det_thr, det_size=det_size)
-    with err.status(f"predicting {data / split} ..."):
-        run = predict_split(data, split, annotator, out, boxes=boxes, version=version)
+    with err.status(f"predicting {data / split} ...") if not ranks.distributed else nullcontext():
+        run = predict_split(data, split, annotator, out, boxes=boxes, version=version, ranks=ranks)
+    if run.result is None:  # another rank than 0: rank 0 reports for all
+        return None
     for report in run.reports:
         for warning in report.warnings:
             err.print(f"[yellow]warning:[/yellow] {escape(str(report.video))}: {escape(warning)}")

@@ -12,14 +12,17 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from ftppose_cli.cli.help import renamed
 from ftppose_cli.errors import FtpposeError
 
 
 def train_command(
     cache: Annotated[Path, typer.Option(help="Crop cache folder (cut from --data or --annotations on first use).",
                                         rich_help_panel="Data")],
-    out: Annotated[Path, typer.Option(help="Run folder: last.pt (resume state), best.* (exported checkpoint).",
-                                      rich_help_panel="Output")],
+    output_dir: Annotated[Optional[Path], typer.Option(
+        "--output-dir", "-o", help="Run folder: last.pt (resume state), best.* (exported checkpoint). Required.",
+        rich_help_panel="Output", show_default=False)] = None,
+    out_old: Annotated[Optional[Path], typer.Option("--out", hidden=True)] = None,
     data: Annotated[Optional[Path], typer.Option(help="Teacher-labelled corpus (videos/, images/, labels/, "
                                                  "manifest.json, and lspet.json if labelled with LSPet) to "
                                                  "build the crop cache from.",
@@ -95,10 +98,13 @@ def train_command(
     threads: Annotated[Optional[int], typer.Option(help="CPU threads for torch.", rich_help_panel="Hardware")] = None,
     seed: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 0,
 ) -> None:
-    """Train FTP-Pose (resumes from OUT/last.pt when it exists)."""
+    """Train FTP-Pose (resumes from OUTPUT_DIR/last.pt when it exists)."""
     from ftppose_cli.models.ftppose import config_for
     from ftppose_cli.training.trainer import TrainConfig, train
 
+    out = renamed(output_dir, out_old, name="--output-dir", old_name="--out")
+    if out is None:
+        raise typer.BadParameter("missing: the run folder to write", param_hint="--output-dir")
     console = Console(stderr=True)
     try:
         if data is not None and annotations is not None:

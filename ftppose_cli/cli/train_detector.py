@@ -19,10 +19,12 @@ def train_detector_command(
     data: Annotated[Optional[Path], typer.Option(help="Teacher-labelled corpus (videos/, images/, labels/, "
                                                  "manifest.json); decoded once into --cache.",
                                                  rich_help_panel="Data")] = None,
-    out: Annotated[Path, typer.Option(help="Run folder: last.pt (resume state), best.safetensors/.json "
-                                           "(best val checkpoint).", rich_help_panel="Output")] = Path("runs/detector"),
-    cache: Annotated[Optional[Path], typer.Option(help="Frame cache folder (default: OUT/frames).",
-                                                  rich_help_panel="Data")] = None,
+    output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Run folder: last.pt (resume state), "
+                                             "best.safetensors/.json (best val checkpoint).",
+                                             rich_help_panel="Output")] = Path("runs/detector"),
+    out_old: Annotated[Optional[Path], typer.Option("--out", hidden=True)] = None,
+    cache: Annotated[Optional[Path], typer.Option(help="Frame cache folder.", rich_help_panel="Data",
+                                                  show_default="OUTPUT_DIR/frames")] = None,
     size: Annotated[str, typer.Option(help="Detector size: tiny, small, medium, large.",
                                       rich_help_panel="Model")] = "small",
     init_from: Annotated[Optional[Path], typer.Option(help="Start from these detector weights (e.g. "
@@ -48,7 +50,7 @@ def train_detector_command(
                                                rich_help_panel="Augmentation")] = 0.45,
     time_budget: Annotated[Optional[float], typer.Option(help="Stop after the epoch that would overrun this "
                                                          "many minutes.", rich_help_panel="Schedule")] = None,
-    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue from OUT/last.pt if present.",
+    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue from OUTPUT_DIR/last.pt if present.",
                                          rich_help_panel="Schedule")] = True,
     threads: Annotated[int, typer.Option(help="CPU threads for torch.", rich_help_panel="Hardware")] = 1,
     workers: Annotated[int, typer.Option(help="Data-loading processes.", rich_help_panel="Hardware")] = 0,
@@ -57,6 +59,7 @@ def train_detector_command(
     """Train the person detector (CenterNet-style) on teacher boxes, selecting by val-scene F1."""
     from ftppose_cli.training.detector_trainer import DetectorTrainConfig, train_detector
 
+    out = out_old if out_old is not None else output_dir  # --out: the old name of --output-dir
     console = Console(stderr=True)
     cfg = DetectorTrainConfig(
         data=None if data is None else str(data), cache=str(cache or out / "frames"), out=str(out), size=size,

@@ -6,6 +6,9 @@ file names. :class:`SequenceFrames` reads the frames the annotation lists
 (a frame whose image is absent, as in the small samples some projects ship,
 is still listed: it is read as a black frame with nobody in it, and a warning
 says how many), and the annotate pipeline does the rest.
+
+Under torchrun the sequences are shared between the processes (each writes
+its own predictions), and rank 0 scores the whole folder once all are done.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ftppose_cli.distributed import Ranks, shard
 from ftppose_cli.errors import InputError
 from ftppose_cli.evaluation.scoring import EvaluationResult, evaluate_folders
 from ftppose_cli.formats.detections import load_boxes
@@ -102,20 +106,23 @@ class SplitRun:
 
 def predict_split(
     root: Path, split: str, annotator: VideoAnnotator, out_dir: Path, boxes: str | Path = "detector",
-    version: str | None = "2018",
+    version: str | None = "2018", ranks: Ranks = Ranks(),
 ) -> SplitRun:
     """Predict every sequence of ``split`` into ``out_dir`` (one JSON each), then score them.
 
     ``boxes``: ``"detector"`` (the annotator's detector), ``"gt"`` (ground-truth
     boxes) or a detections file in the COCO results layout with PoseTrack image ids.
-    ``version`` None takes the scoring rules from the ground truth.
+    ``version`` None takes the scoring rules from the ground truth. With
+    several ``ranks`` this rank predicts its share; rank 0 gets every rank's
+    reports and the score, the others their own reports and no score.
     """
     gt_dir = split_annotations(root, split)
     run = SplitRun(out_dir)
     detections = None
     if boxes not in ("detector", "gt"):
         detections = Path(boxes)
-    for gt_file in sorted(gt_dir.glob("*.json")):
+    gt_files = sorted(gt_dir.glob("*.json"))
+    for gt_file in shard(gt_files, [f.stat().st_size for f in gt_files], ranks):
         sequence = read_sequence(gt_file)
         frames = SequenceFrames(root, sequence, gt_file)
         if boxes == "gt":
@@ -127,7 +134,10 @@ def predict_split(
         report = annotator.annotate_frames(frames, out_dir / gt_file.name, people=people,
                                            frame_names=[f.file_name for f in sequence.frames])
         run.reports.append(report)
-    run.result = evaluate_folders(gt_dir, out_dir, version)
+    gathered = ranks.gather(run.reports)  # also waits until every rank has written its predictions
+    if gathered is not None:
+        run.reports = [report for share in gathered for report in share]
+        run.result = evaluate_folders(gt_dir, out_dir, version)
     return run
 
 

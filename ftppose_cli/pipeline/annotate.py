@@ -1,4 +1,4 @@
-"""`annotate`: video in, overlay video and PoseTrack JSON out.
+"""`annotate`: video in, overlay video and PoseTrack JSON out (images in, overlay images out).
 
 Data flows one way: decode (its own thread) -> detect people (batched over
 frames) -> track (ByteTrack, frame by frame) -> backbone on every person crop
@@ -27,11 +27,14 @@ from ftppose_cli.atomic import check_writable
 from ftppose_cli.drawing import PoseAnnotator
 from ftppose_cli.errors import InputError
 from ftppose_cli.formats.detections import BoxesByFrame
+from ftppose_cli.inputs import AnnotateInput
 from ftppose_cli.pipeline.estimator import PoseEstimator
 from ftppose_cli.pipeline.poses import PoseResult
 from ftppose_cli.pipeline.tracking import PersonTracker
 from ftppose_cli.pipeline.windows import FrameEntry, WindowScheduler
 from ftppose_cli.runtime import release_freed_memory
+from ftppose_cli.video.frame_range import FrameRange
+from ftppose_cli.video.images import ImageFrames, ImageWriter
 from ftppose_cli.video.reader import Frame, VideoInfo, VideoReader
 from ftppose_cli.video.writer import VideoWriter
 
@@ -39,7 +42,11 @@ STAGES = ("decode", "detect", "track", "pose", "draw", "encode")
 
 
 class FrameSource(Protocol):
-    """What the pipeline reads frames from: :class:`VideoReader` or a PoseTrack image sequence."""
+    """What the pipeline reads frames from: :class:`VideoReader`, :class:`ImageFrames` or a PoseTrack sequence.
+
+    A source may also say how many frames it will yield (``expected_frames``)
+    and which part of the input it reads (``selection``, a :class:`FrameRange`).
+    """
 
     info: VideoInfo
     truncated: bool
@@ -49,7 +56,12 @@ class FrameSource(Protocol):
 
 
 class PersonSource(Protocol):
-    """Anything that finds people in a batch of frames (the built-in detector, a boxes file)."""
+    """Anything that finds people in a batch of frames (the built-in detector, a boxes file).
+
+    A source that keys people by frame may also have ``next_frames(indices)``:
+    the pipeline calls it before each :meth:`detect` with the frames'
+    positions in the whole input, which skip with ``--start`` and ``--stride``.
+    """
 
     def detect(self, images: list[np.ndarray]) -> list[sv.Detections]: ...
 
@@ -67,32 +79,45 @@ class BoxesFileSource:
         self.boxes = boxes
         self._next = 0
         self._outside: list[int] = []  # the frame of each dropped box
+        self._positions: list[int] | None = None
+
+    def next_frames(self, indices: list[int]) -> None:
+        """The positions of the frames the next :meth:`detect` gets (else it counts on from the last one)."""
+        self._positions = list(indices)
 
     def detect(self, images: list[np.ndarray]) -> list[sv.Detections]:
+        positions = self._positions or range(self._next, self._next + len(images))
+        self._positions = None
         out = []
-        for image in images:
-            b = self.boxes.get(self._next, np.zeros((0, 5), np.float32))
+        for position, image in zip(positions, images):
+            b = self.boxes.get(position, np.zeros((0, 5), np.float32))
             height, width = image.shape[:2]
             inside = (b[:, 2] > 0) & (b[:, 0] < width) & (b[:, 3] > 0) & (b[:, 1] < height)
-            self._outside += [self._next] * int((~inside).sum())
+            self._outside += [position] * int((~inside).sum())
             b = b[inside]
             out.append(sv.Detections(xyxy=b[:, :4].astype(np.float32), confidence=b[:, 4].astype(np.float32),
                                      class_id=np.zeros(len(b), int)))
-            self._next += 1
+            self._next = position + 1
         return out
 
-    def unused_boxes(self, video_ended: bool) -> list[str]:
-        """What the file held that was not used; boxes past the last frame only count once the video ended."""
+    def unused_boxes(self, video_ended: bool, frame_count: int | None = None) -> list[str]:
+        """What the file held that was not used; boxes past the last frame only count once the video ended.
+
+        ``frame_count``: how many frames the video has, when known; else the
+        frames up to the last one given to :meth:`detect` (which, with a
+        ``--stride``, may fall short of the last frame).
+        """
         found = []
         if self._outside:
             found.append(f"dropped {_count(len(self._outside), 'box')} lying wholly outside the frame "
                          f"(the first in frame {self._outside[0]})")
-        unused = sorted(f for f, b in self.boxes.items() if len(b) and not 0 <= f < self._next)
+        length = self._next if frame_count is None else frame_count
+        unused = sorted(f for f, b in self.boxes.items() if len(b) and not 0 <= f < length)
         if video_ended and unused:
             boxes = sum(len(self.boxes[f]) for f in unused)
             frames = f"frame {unused[0]}" if len(unused) == 1 else f"frames {unused[0]} to {unused[-1]}"
             found.append(f"{_count(boxes, 'box')} for {frames} were not used: the video has "
-                         f"{_count(self._next, 'frame')}")
+                         f"{_count(length, 'frame')}")
         return found
 
 
@@ -110,6 +135,8 @@ class AnnotateOptions:
     kpt_thr: float = 0.3
     show_boxes: bool = False
     min_box_score: float = 0.0
+    selection: FrameRange = field(default_factory=FrameRange)  # part of each video (and image sequence)
+    palette: str = "track"  # limb colours: "track" (two shades of each track's colour) or "coco"
 
 
 @dataclass
@@ -143,7 +170,7 @@ class VideoReport:
         }
 
 
-ProgressCallback = Callable[[int, int | None, int], None]  # frames done, total (if known), people in the batch
+ProgressCallback = Callable[[int, int | None, int], None]  # frames done, total (if known), people in the last frame
 
 
 class VideoAnnotator:
@@ -153,30 +180,48 @@ class VideoAnnotator:
         self.estimator = estimator
         self.people = people
         self.options = options
-        self.drawer = PoseAnnotator(kpt_thr=options.kpt_thr, show_boxes=options.show_boxes)
+        self.drawer = PoseAnnotator(kpt_thr=options.kpt_thr, show_boxes=options.show_boxes, palette=options.palette)
 
-    def output_paths(self, video: Path) -> tuple[Path, Path]:
-        return output_paths(video, self.options)
+    def output_paths(self, item: str | Path | AnnotateInput) -> tuple[Path, Path]:
+        """Where the overlay and the JSON of an input go.
 
-    def annotate(self, video: str | Path, people: PersonSource | None = None,
+        The overlay of a video is ``<stem>.mp4``, of a still ``<stem>`` with
+        the image's own suffix, of a sequence a folder ``<name>/`` holding
+        one image per frame under the source image's name; the JSON is
+        ``<name>.json``. All in the output folder.
+        """
+        return output_paths(item, self.options)
+
+    def annotate(self, item: str | Path | AnnotateInput, people: PersonSource | None = None,
                  progress: ProgressCallback | None = None) -> VideoReport:
-        """Annotate one video; raises :class:`InputError` for bad input before any output exists."""
-        video = Path(video)
-        video_out, json_out = self.output_paths(video)
-        for path in _written(video, self.options):
-            check_writable(path, overwrite=self.options.overwrite)
-        with VideoReader(video) as reader:
-            return self.annotate_frames(reader, json_out, video_out if self.options.write_video else None,
-                                        people, progress)
+        """Annotate one video, still image or image sequence (a path is a video or, by its suffix, a still).
 
-    def annotate_frames(self, reader: FrameSource, json_out: Path, video_out: Path | None = None,
+        Raises :class:`InputError` for bad input before any output exists.
+        """
+        item = _as_input(item)
+        overlay_out, json_out = self.output_paths(item)
+        check_outputs(item, self.options)
+        if item.kind == "video":
+            with VideoReader(item.path, selection=self.options.selection) as reader:
+                return self.annotate_frames(reader, json_out, overlay_out if self.options.write_video else None,
+                                            people, progress)
+        frames = ImageFrames(item.images, item.path, self.options.selection)
+        overlay = None
+        if self.options.write_video:
+            targets = [overlay_out] if item.kind == "still" else [overlay_out / p.name for p in item.images]
+            overlay = ImageWriter(targets, overlay_out, overwrite=self.options.overwrite)
+        return self.annotate_frames(frames, json_out, overlay, people, progress,
+                                    frame_names=[str(p) for p in item.images])
+
+    def annotate_frames(self, reader: FrameSource, json_out: Path, video_out: Path | ImageWriter | None = None,
                         people: PersonSource | None = None, progress: ProgressCallback | None = None,
                         frame_names: list[str] | None = None) -> VideoReport:
         """The pipeline over any frame source (a video, a PoseTrack sequence's images).
 
-        ``frame_names`` are the ``file_name`` of each frame in the JSON (the
-        evaluator checks them against the ground truth's); default
-        ``images/<stem>/<index>.jpg``.
+        ``video_out`` is the MP4 the overlay goes to, or an :class:`ImageWriter`
+        for overlay images. ``frame_names`` are the ``file_name`` of each frame
+        in the JSON (the evaluator checks them against the ground truth's);
+        default ``images/<stem>/<index>.jpg``.
         """
         from ftppose_cli.formats.posetrack_writer import PoseTrackWriter
 
@@ -184,13 +229,19 @@ class VideoAnnotator:
         info = reader.info
         if people is None:
             raise InputError(info.path, "no person source: give a detector or a boxes file")
+        selection: FrameRange = getattr(reader, "selection", None) or FrameRange()
+        total = getattr(reader, "expected_frames", info.frame_count)
         report = VideoReport(info.path)
         started = time.perf_counter()
         crops_before = self.estimator.backbone_crops
         json_writer = PoseTrackWriter(json_out, info, layout=self.options.json_layout,
                                       overwrite=self.options.overwrite, frame_names=frame_names)
-        writer = VideoWriter.like(video_out, info, overwrite=self.options.overwrite) if video_out else None
-        tracker = PersonTracker(float(info.fps) if info.fps else 25.0)
+        writer = video_out
+        if isinstance(video_out, Path):
+            writer = VideoWriter.like(video_out, info, overwrite=self.options.overwrite,
+                                      cut=not selection.is_everything)
+        # The tracker's memory is in frames; with a stride, fewer of them make up a second.
+        tracker = PersonTracker((float(info.fps) if info.fps else 25.0) / selection.stride)
         scheduler = WindowScheduler(self.estimator.window // 2)
         track_ids: set[int] = set()
         timer = _StageTimer(report.stage_seconds)
@@ -216,8 +267,12 @@ class VideoAnnotator:
                         writer.write(canvas, frame.pts)
                 report.frames += 1
                 report.person_frames += count
+                if progress is not None:
+                    progress(report.frames, total, count)
 
         finished = False
+        if progress is not None:
+            progress(0, total, 0)
         try:
             frames = iter(reader)
             while True:
@@ -227,6 +282,8 @@ class VideoAnnotator:
                     break
                 images = [f.image for f in chunk]
                 with timer("detect"):
+                    if hasattr(people, "next_frames"):
+                        people.next_frames([f.index for f in chunk])
                     detections = people.detect(images)
                 entries = []
                 with timer("track"):
@@ -244,8 +301,6 @@ class VideoAnnotator:
                     entry.features = feats
                     emit(scheduler.push(entry))
                 release_freed_memory()
-                if progress is not None:
-                    progress(report.frames, info.frame_count, sum(len(e.track_ids) for e in entries))
             emit(scheduler.flush())
             finished = True
         except KeyboardInterrupt:
@@ -254,63 +309,109 @@ class VideoAnnotator:
             report.truncated = reader.truncated
             report.warnings.extend(reader.warnings)
             if isinstance(people, BoxesFileSource):
-                report.warnings.extend(people.unused_boxes(video_ended=finished))
+                # Read to its end only without --end (else decoding stops there); then the source knows its length.
+                ended = finished and selection.end is None
+                length = getattr(reader, "frames_decoded", info.frame_count) if ended else None
+                report.warnings.extend(people.unused_boxes(video_ended=ended, frame_count=length))
             if writer is not None:
                 kept = writer.close(finished=finished, keep=True)
                 report.warnings.extend(writer.warnings)
                 if kept is not None:
                     report.outputs.append(kept)
+            report.outputs.append(json_out)  # before the JSON is written, so the report in it lists the JSON too
             report.tracks = len(track_ids)
             report.backbone_crops = self.estimator.backbone_crops - crops_before
             report.wall_seconds = time.perf_counter() - started
-            json_writer.close(interrupted=report.interrupted, extra={"report": report.to_dict()})
-            report.outputs.insert(0, json_out)
+            extra = {"report": report.to_dict()}
+            if not selection.is_everything:
+                extra["selection"] = selection.to_dict()
+            json_writer.close(interrupted=report.interrupted, extra=extra)
         return report
 
 
-def output_paths(video: Path, options: AnnotateOptions) -> tuple[Path, Path]:
-    """Where the overlay video and the JSON of ``video`` go: ``<output_dir>/<stem>.mp4`` and ``.json``."""
-    stem = options.output_dir / video.stem
-    return stem.with_suffix(".mp4"), stem.with_suffix(".json")
+def output_paths(item: str | Path | AnnotateInput, options: AnnotateOptions) -> tuple[Path, Path]:
+    """Where the overlay and the JSON of an input go (see :meth:`VideoAnnotator.output_paths`)."""
+    item = _as_input(item)
+    folder, name = options.output_dir, item.name
+    overlay = {"video": folder / f"{name}.mp4", "still": folder / f"{name}{item.path.suffix}",
+               "sequence": folder / name}[item.kind]
+    return overlay, folder / f"{name}.json"
 
 
-def claim_outputs(videos: list[Path], options: AnnotateOptions) -> tuple[list[Path], list[InputError]]:
-    """Check every video's outputs before any work: the videos that can go ahead, and an error for each other.
+def check_outputs(item: str | Path | AnnotateInput, options: AnnotateOptions) -> None:
+    """Raise :class:`InputError` unless every file annotating ``item`` writes could be published."""
+    checked: set[Path] = set()  # folders found writable: a sequence's many new images need no probe each
+    for path in _written(_as_input(item), options):
+        if path.parent in checked and not path.exists():
+            continue
+        check_writable(path, overwrite=options.overwrite)
+        checked.add(path.parent)
 
-    Outputs are named after the video's stem, so two inputs with the same stem
-    (``a/clip.mp4`` and ``b/clip.mp4``) would write the same files: the later
+
+def claim_outputs(items: list[AnnotateInput], options: AnnotateOptions, *, check_files: bool = True
+                  ) -> tuple[list[AnnotateInput], list[InputError]]:
+    """Check every input's outputs before any work: the inputs that can go ahead, and an error for each other.
+
+    Outputs are named after the input (a video's or image's stem, a folder's
+    name), so two inputs of the same name (``a/clip.mp4`` and ``b/clip.mp4``,
+    or ``clip.mp4`` and ``clip.jpg``) would write the same files: the later
     one is refused rather than silently replacing the first one's results
     (with ``overwrite``) or failing with a bare "output exists" (without).
     An output that would land on its own input, or that cannot be written,
     is refused too, so a batch learns of it before the first frame is decoded.
+
+    ``check_files=False`` does only what depends on the names alone, so that
+    every process of a torchrun job accepts the same inputs; each then checks
+    the files of its own share.
     """
     claimed: dict[Path, Path] = {}
-    accepted: list[Path] = []
+    accepted: list[AnnotateInput] = []
     errors: list[InputError] = []
-    for video in videos:
-        outputs = _written(video, options)
+    for item in items:
+        outputs = _written(item, options)
         first = next((claimed[p] for p in outputs if p in claimed), None)
         try:
             if first is not None:
-                raise InputError(video, f"its outputs ({', '.join(str(p) for p in outputs)}) are also those of "
-                                        f"{first}, an input of the same name; annotate it into another "
-                                        "--output-dir or rename it")
-            if any(p.resolve() == video.resolve() for p in outputs):
-                raise InputError(video, "its overlay would replace the video itself; choose another --output-dir")
-            for path in outputs:
-                check_writable(path, overwrite=options.overwrite)
+                shown = ", ".join(str(p) for p in _shown(item, options))
+                raise InputError(item.path, f"its outputs ({shown}) are also those of {first}, an input of the "
+                                            "same name; annotate it into another --output-dir or rename it")
+            sources = {p.resolve() for p in item.images or (item.path,)}
+            if any(p.resolve() in sources for p in outputs):
+                itself = {"video": "the video itself", "still": "the image itself", "sequence": "its own images"}
+                raise InputError(item.path, f"its overlay would replace {itself[item.kind]}; choose another "
+                                            "--output-dir")
+            if check_files:
+                check_outputs(item, options)
         except InputError as error:
             errors.append(error)
             continue
-        claimed.update((p, video) for p in outputs)
-        accepted.append(video)
+        claimed.update((p, item.path) for p in outputs)
+        accepted.append(item)
     return accepted, errors
 
 
-def _written(video: Path, options: AnnotateOptions) -> tuple[Path, ...]:
-    """The files annotating ``video`` writes: the JSON, and the overlay unless it is off."""
-    video_out, json_out = output_paths(video, options)
-    return (json_out, video_out) if options.write_video else (json_out,)
+def _as_input(item: str | Path | AnnotateInput) -> AnnotateInput:
+    return item if isinstance(item, AnnotateInput) else AnnotateInput.of_file(item)
+
+
+def _shown(item: AnnotateInput, options: AnnotateOptions) -> tuple[Path, ...]:
+    """The outputs of ``item`` as a message names them: the JSON, and the overlay (a sequence's folder) if on."""
+    overlay_out, json_out = output_paths(item, options)
+    return (json_out, overlay_out) if options.write_video else (json_out,)
+
+
+def _written(item: AnnotateInput, options: AnnotateOptions) -> tuple[Path, ...]:
+    """The files annotating ``item`` writes: the JSON, and unless it is off the overlay (a sequence's: one per image).
+
+    A sequence's overlay images are all listed, also those a ``--stride`` or
+    ``--end`` leaves out: what may be written is what must be free.
+    """
+    overlay_out, json_out = output_paths(item, options)
+    if not options.write_video:
+        return (json_out,)
+    if item.kind == "sequence":
+        return (json_out, *(overlay_out / p.name for p in item.images))
+    return (json_out, overlay_out)
 
 
 def _take(frames, count: int) -> list[Frame]:

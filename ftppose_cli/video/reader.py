@@ -31,6 +31,7 @@ import av
 import numpy as np
 
 from ftppose_cli.errors import InputError
+from ftppose_cli.video.frame_range import FrameRange
 
 # FFmpeg's own fallback when a stream states no rate at all.
 _FALLBACK_FPS = Fraction(25)
@@ -131,12 +132,17 @@ class VideoReader:
     last good frame; ``truncated`` becomes true and ``warnings`` says where it
     stopped, so a long job still yields what could be saved. Both are final
     once iteration has ended.
+
+    ``selection`` reads part of the video (:class:`FrameRange`): frames outside
+    it are decoded but not converted, and decoding stops at its end. The
+    frames yielded keep their index and timestamp in the whole video.
     """
 
-    def __init__(self, path: str | Path, *, queue_size: int = 8) -> None:
+    def __init__(self, path: str | Path, *, queue_size: int = 8, selection: FrameRange | None = None) -> None:
         if queue_size < 1:
             raise ValueError("queue_size must be at least 1")
         self.info = probe(path)
+        self.selection = selection or FrameRange()
         self.queue_size = queue_size
         self.warnings: list[str] = []
         self.truncated = False
@@ -145,6 +151,11 @@ class VideoReader:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._decode_loop, name="ftppose-decode", daemon=True)
         self._started = False
+
+    @property
+    def expected_frames(self) -> int | None:
+        """How many frames iteration should yield (an estimate; ``None`` if unknown)."""
+        return self.selection.expected_count(self.info.frame_count, float(self.info.fps))
 
     @property
     def queued(self) -> int:
@@ -174,6 +185,9 @@ class VideoReader:
                 yield item  # type: ignore[misc]
         finally:
             self.close()
+        if yielded == 0 and not self.selection.is_everything and self.frames_decoded:
+            raise InputError(self.info.path, f"no frame in {self.selection}: the video has {self.frames_decoded} "
+                             f"frames ({self.info.duration or 0:.2f} s)")
         if yielded == 0:
             raise InputError(self.info.path, "no decodable video frames")
 
@@ -221,22 +235,22 @@ class VideoReader:
             stream.thread_type = "AUTO"
             time_base = stream.time_base or _FALLBACK_TIME_BASE
             stamps = _PresentationStamps(_nominal_step(info.fps, time_base))
+            selected = self.selection.selector()
             for decoded, pts in stamps.assign(self._decoded_frames(container, stream)):
+                index, time = self.frames_decoded, float(pts * time_base)
+                self.frames_decoded += 1
+                if not selected(index, time):
+                    if selected.done:
+                        break
+                    continue
                 image = decoded.to_ndarray(format="bgr24")
                 if turns:
                     image = np.ascontiguousarray(np.rot90(image, turns))
-                frame = Frame(
-                    index=self.frames_decoded,
-                    image=image,
-                    pts=pts,
-                    time_base=time_base,
-                    time=float(pts * time_base),
-                )
-                self.frames_decoded += 1
+                frame = Frame(index=index, image=image, pts=pts, time_base=time_base, time=time)
                 if not self._put(frame):
                     return
             declared = stream.frames
-            if not self.truncated and declared and self.frames_decoded < declared:
+            if not self.truncated and not selected.done and declared and self.frames_decoded < declared:
                 self.truncated = True
                 self.warnings.append(
                     f"decoded {self.frames_decoded} of the {declared} frames the container declares"

@@ -20,6 +20,9 @@ Design choices, and why:
   support; odd sizes use ``yuv444p`` (High 4:4:4) rather than padding or
   scaling, so the output has exactly the input's size and pose coordinates
   stay valid on it.
+* **A cut starts at zero.** For part of a video (``cut``) the first frame
+  written is shown at time 0 and only the audio under the frames written is
+  copied, so the overlay plays from its beginning, in sync.
 * **Atomic finish.** Frames go to a hidden temporary file next to the output,
   published by :meth:`VideoWriter.close` through :mod:`ftppose_cli.atomic`
   like every other output; the output path never holds a half-written file,
@@ -52,7 +55,9 @@ class VideoWriter:
     Use as a context manager: a normal exit publishes the finished file; an
     exception finishes what was written and keeps it only if ``keep_partial``.
     ``pts`` passed to :meth:`write` are in ``time_base`` units and must
-    increase; leave them out for a constant ``fps``.
+    increase; leave them out for a constant ``fps``. ``cut`` shifts them (and
+    the copied audio) so the first frame is shown at time 0, and copies no
+    audio past the last frame.
     """
 
     def __init__(
@@ -68,6 +73,7 @@ class VideoWriter:
         crf: int = 20,
         preset: str = "veryfast",
         keep_partial: bool = True,
+        cut: bool = False,
     ) -> None:
         self.path = Path(path)
         if width < 1 or height < 1:
@@ -83,6 +89,8 @@ class VideoWriter:
         self.warnings: list[str] = []
         self._step = max(1, round(1 / (self.fps * self.time_base)))
         self._last_pts: int | None = None
+        self._cut = cut
+        self._shift: int | None = None  # subtracted from every pts given (the first one, with start_at_zero)
         self._closed = False
         self._audio = _AudioCopy.open(Path(audio_from), self.warnings) if audio_from is not None else None
         try:
@@ -177,6 +185,12 @@ class VideoWriter:
             raise ValueError(
                 f"expected a {self.height}x{self.width}x3 uint8 BGR image, got {image.shape} {image.dtype}"
             )
+        if pts is not None:
+            if self._shift is None:
+                self._shift = pts if self._cut else 0
+                if self._audio is not None:
+                    self._audio.skip_before(float(self._shift * self.time_base))
+            pts -= self._shift
         if pts is None:
             pts = 0 if self._last_pts is None else self._last_pts + self._step
         elif self._last_pts is not None and pts <= self._last_pts:
@@ -193,10 +207,10 @@ class VideoWriter:
     def close(self, finished: bool = True, keep: bool = True) -> Path | None:
         """Finish the file and return where it is, or ``None`` if nothing was kept.
 
-        ``finished=True`` copies the rest of the audio. ``finished=False`` (an
-        abort) still flushes the encoder and writes the index, copying audio
-        only up to the last frame, and publishes the playable result if
-        ``keep``. Nothing is published when no frame was written. Repeated
+        ``finished=True`` copies the rest of the audio (of a ``cut``, up to
+        its last frame). ``finished=False`` (an abort) still flushes the
+        encoder and writes the index, copying audio only up to the last
+        frame, and publishes the playable result if ``keep``. Nothing is published when no frame was written. Repeated
         calls do nothing and return ``None``.
         """
         if self._closed:
@@ -207,7 +221,7 @@ class VideoWriter:
             if keep_file:
                 self._container.mux(self._video.encode(None))
                 if self._audio is not None:
-                    end = None if finished else float((self._last_pts + self._step) * self.time_base)
+                    end = None if finished and not self._cut else float((self._last_pts + self._step) * self.time_base)
                     self._audio.copy_until(self._container, end)
             self._container.close()
         except BaseException:
@@ -234,6 +248,7 @@ class _AudioCopy:
         self._packets = self._read_packets()
         self._pending: av.Packet | None = None
         self._output_stream: av.AudioStream | None = None
+        self._offset = 0.0  # seconds of source audio left out at the start (a cut's start)
         self.codec = stream.codec_context.name
 
     @classmethod
@@ -258,8 +273,12 @@ class _AudioCopy:
         except av.FFmpegError as error:
             self._warnings.append(f"the source audio breaks off ({error}); copied what could be read")
 
+    def skip_before(self, seconds: float) -> None:
+        """Leave out the audio before ``seconds`` in the source and move the rest that much earlier."""
+        self._offset = seconds
+
     def copy_until(self, container: av.container.OutputContainer, seconds: float | None) -> None:
-        """Mux source packets starting before ``seconds`` (all of them for ``None``)."""
+        """Mux source packets starting before ``seconds`` of the output (all of them for ``None``)."""
         if self._output_stream is None:
             return
         while True:
@@ -269,11 +288,18 @@ class _AudioCopy:
                     return
             packet = self._pending
             stamp = packet.pts if packet.pts is not None else packet.dts
-            if seconds is not None and float(stamp * packet.time_base) >= seconds:
+            start = float(stamp * packet.time_base) - self._offset
+            if seconds is not None and start >= seconds:
                 return
+            self._pending = None
+            if self._offset and start < 0:  # before the cut
+                continue
+            if self._offset:
+                shift = round(self._offset / packet.time_base)
+                packet.pts = None if packet.pts is None else packet.pts - shift
+                packet.dts = None if packet.dts is None else packet.dts - shift
             packet.stream = self._output_stream
             container.mux(packet)
-            self._pending = None
 
     def close(self) -> None:
         self._source.close()

@@ -14,16 +14,12 @@ from ftppose_cli.pipeline.annotate import AnnotateOptions, BoxesFileSource, Vide
 from ftppose_cli.pipeline.estimator import PoseEstimator
 
 
-class _SameBoxes(BoxesFileSource):
+class _SameBoxes:
     """Two people on every frame, for every run (a file source would run out after one video)."""
 
-    def __init__(self) -> None:
-        super().__init__({})
-
     def detect(self, images):
-        self.boxes = {self._next + i: np.array([[2, 2, 22, 42, 0.9], [30, 4, 50, 44, 0.8]], np.float32)
-                      for i in range(len(images))}
-        return super().detect(images)
+        two = {0: np.array([[2, 2, 22, 42, 0.9], [30, 4, 50, 44, 0.8]], np.float32)}
+        return [BoxesFileSource(two).detect([image])[0] for image in images]
 
 
 def test_rows_per_ratio_with_stage_times(tiny_checkpoint: Path, tmp_path: Path) -> None:

@@ -91,3 +91,44 @@ def test_detector_input_size_is_range_checked(tiny_checkpoint: Path, tmp_path: P
                                  "--output-dir", str(tmp_path / "out"), "--quiet"])
     assert result.exit_code == 2 and "--det-size" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_each_input_gets_a_summary_and_a_saved_line(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    import cv2
+    import numpy as np
+
+    video = factory.plain_video(tmp_path)
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("p2.jpg", "p10.png"):
+        cv2.imwrite(str(photos / name), np.full((48, 64, 3), 90, np.uint8))
+    result = runner.invoke(app, [
+        "annotate", str(video), str(photos), "--weights", str(tiny_checkpoint), "--stride", "2", "--end", "1s",
+        "--boxes", str(_boxes_file(tmp_path / "boxes.json")), "--output-dir", str(tmp_path / "out"),
+        "--report-json", str(tmp_path / "report.json"),
+    ])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("plain.mp4: 5 frames, 5 person-frames, 1 track in ") and lines[0].endswith(" fps)")
+    assert lines[1] == f"Saved: {out / 'plain.mp4'}, {out / 'plain.json'}"
+    assert lines[2].startswith("photos: 1 frame, ")  # the sequence p2, p10 with --stride 2: p2 only
+    assert lines[3] == f"Saved: {out / 'photos'}/ (1 image), {out / 'photos.json'}"
+    assert "person-frames" in result.stdout
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert [r["outputs"] for r in report] == [[str(out / "plain.mp4"), str(out / "plain.json")],
+                                              [str(out / "photos"), str(out / "photos.json")]]
+    stills = runner.invoke(app, [
+        "annotate", str(photos), "--stills", "--palette", "coco", "--weights", str(tiny_checkpoint), "-q",
+        "--output-dir", str(out),
+        "--boxes", str(_boxes_file(tmp_path / "boxes.json"))])
+    assert stills.exit_code == 0, stills.output
+    assert {p.name for p in out.iterdir()} >= {"p2.jpg", "p2.json", "p10.png", "p10.json"}
+
+
+def test_a_bad_frame_range_is_a_usage_error(tmp_path: Path) -> None:
+    video = factory.plain_video(tmp_path)
+    for args, message in ((["--start", "12.5"], "add s for seconds"), (["--stride", "0"], "--stride"),
+                          (["--start", "9", "--end", "3"], "must come after")):
+        result = runner.invoke(app, ["annotate", str(video), *args])
+        assert result.exit_code == 2 and message in result.output, result.output

@@ -25,3 +25,34 @@ def test_command_errors_keep_their_exit_code(tmp_path: Path, capsys: pytest.Capt
     assert main(["annotate", str(missing), "--output-dir", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
     assert "missing.mp4" in err and "Traceback" not in err
+
+
+def test_help_shows_flags_as_flags_and_every_default(monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("COLUMNS", "250")
+    pages = {}
+    for command in ("annotate", "eval", "bench", "train", "train-detector"):
+        assert main([command, "--help"]) == 0
+        pages[command] = " ".join(capsys.readouterr().out.split())
+        assert "<bool>" not in pages[command], command
+    assert main(["--help"]) == 0 and "<bool>" not in capsys.readouterr().out
+    annotate = pages["annotate"]
+    for shown in ("--half Half precision", "--stills Annotate", "[default: (weights/pose)]",
+                  "[default: (the detector's own; 0 with --boxes)]", "[default: (the detector's own)]",
+                  "bbox: x y width height in pixels", "<input name>.json"):
+        assert shown in annotate, shown
+
+
+def test_one_name_per_idea_and_the_old_names_still_work(monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("COLUMNS", "250")
+    for command in ("annotate", "eval", "train", "train-detector"):
+        assert main([command, "--help"]) == 0
+        page = capsys.readouterr().out
+        assert "--output-dir" in page and "--out " not in page, command
+    for command in ("annotate", "eval", "bench"):
+        assert main([command, "--help"]) == 0
+        page = capsys.readouterr().out
+        assert "--report-json" in page and "--json " not in page, command
+    assert main(["bench", "--report-json", "a.json", "--json", "b.json"]) == 2  # the same option twice
+    assert "also given as --json, its old name" in capsys.readouterr().err

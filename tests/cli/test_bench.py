@@ -25,7 +25,7 @@ def test_bench_on_a_tiny_size_writes_every_report(tmp_path: Path, monkeypatch: p
     out = tmp_path / "reports"
     result = runner.invoke(app, [
         "bench", "--size", "tiny", "--ratios", "0,0.5", "--device", "cpu", "--warmup", "0", "--repeats", "1",
-        "--csv", str(out / "b.csv"), "--json", str(out / "b.json"), "--plot", str(out / "b.png"),
+        "--csv", str(out / "b.csv"), "--report-json", str(out / "b.json"), "--plot", str(out / "b.png"),
     ])
     assert result.exit_code == 0, result.output
     assert "tokens/frame" in result.output and "x K=1" in result.output

@@ -101,8 +101,8 @@ def test_run_mode_predicts_then_scores_the_shared_sample(tiny_checkpoint, tmp_pa
 
     root = shared_data / "heldout" / "mmpose_posetrack18"
     result = CliRunner().invoke(app, ["eval", "--data", str(root), "--split", "val", "--boxes", "gt",
-                                      "--weights", str(tiny_checkpoint), "--out", str(tmp_path),
-                                      "--json", str(tmp_path / "scores.json")])
+                                      "--weights", str(tiny_checkpoint), "-o", str(tmp_path),
+                                      "--report-json", str(tmp_path / "scores.json")])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "val").glob("*.json")) == sorted(
         p.name for p in (root / "annotations" / "val").glob("*.json"))

@@ -15,7 +15,7 @@ from ftppose_cli.models.checkpoint import load_model
 def test_train_writes_a_checkpoint_with_the_requested_shape(tmp_path: Path) -> None:
     cache = synthetic_crop_cache(tmp_path / "cache")
     result = CliRunner().invoke(app, [
-        "train", "--cache", str(cache), "--out", str(tmp_path / "run"), "--window", "1", "--epochs", "1",
+        "train", "--cache", str(cache), "--output-dir", str(tmp_path / "run"), "--window", "1", "--epochs", "1",
         "--samples-per-epoch", "8", "--batch-size", "4", "--input-size", "64x48", "--depth", "2", "--workers", "0",
         "--device", "cpu",
     ])
@@ -45,3 +45,8 @@ def test_unknown_size_or_stem_is_one_line(tmp_path: Path) -> None:
         result = CliRunner().invoke(app, ["train", "--cache", str(cache), "--out", str(tmp_path / "run"),
                                           option, value])
         assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+
+
+def test_the_run_folder_is_required(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["train", "--cache", str(tmp_path / "cache")])
+    assert result.exit_code == 2 and "--output-dir" in result.output

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 import video_factory as factory
 
 from ftppose_cli.errors import InputError
+from ftppose_cli.inputs import expand_inputs
 from ftppose_cli.models.checkpoint import load_model
 from ftppose_cli.pipeline.annotate import AnnotateOptions, BoxesFileSource, VideoAnnotator
 from ftppose_cli.pipeline.estimator import PoseEstimator
+from ftppose_cli.video.frame_range import FrameRange, parse_position
 
 
 def _annotator(checkpoint: Path, out: Path, **options) -> VideoAnnotator:
@@ -167,3 +171,100 @@ def test_boxes_outside_the_frame_or_past_its_end_are_reported_not_used(tiny_chec
     assert len(document["annotations"]) == 20 and len(report.warnings) == 2
     xy = np.array([a["keypoints"] for a in document["annotations"]]).reshape(-1, 17, 3)[..., :2]
     assert (xy >= -10).all()  # within the crop of the box inside; the dropped ones gave joints near (-60, -50)
+
+
+def test_report_lists_every_output_and_the_json_lists_itself(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    video = factory.plain_video(tmp_path)
+    report = _annotator(tiny_checkpoint, tmp_path / "out").annotate(video, _boxes(20))
+    assert report.outputs == [tmp_path / "out" / "plain.mp4", tmp_path / "out" / "plain.json"]
+    document = json.loads((tmp_path / "out" / "plain.json").read_text())
+    assert document["ftppose"]["report"]["outputs"] == [str(p) for p in report.outputs]
+
+
+def test_part_of_a_video_keeps_source_frame_ids_and_plays_from_zero(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    video = factory.plain_video(tmp_path)  # 20 frames at 10 fps
+    selection = FrameRange(parse_position("0.4s"), parse_position("15"), stride=3)
+    progress = []
+    people = _boxes(20, skip={0, 1, 2, 3})  # counted by position, the four frames annotated would have no boxes
+    report = _annotator(tiny_checkpoint, tmp_path / "out", selection=selection).annotate(
+        video, people, progress=lambda done, total, now: progress.append((done, total)))
+    document = json.loads((tmp_path / "out" / "plain.json").read_text())
+    assert [img["frame_id"] for img in document["images"]] == [4, 7, 10, 13] and report.frames == 4
+    assert sorted({a["image_id"] for a in document["annotations"]}) == [4, 7, 10, 13]  # boxes by source frame
+    assert document["ftppose"]["selection"] == {"start": "0.4s", "end": "15", "stride": 3}
+    assert factory.frame_times(tmp_path / "out" / "plain.mp4") == [0, Fraction(3, 10), Fraction(6, 10),
+                                                                   Fraction(9, 10)]
+    assert progress[0] == (0, 4) and progress[-1] == (4, 4) and len(progress) == 5  # from the start, per frame
+
+
+def _write_images(folder: Path, names: list[str], size: tuple[int, int] = (48, 64)) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, name in enumerate(names):
+        cv2.imwrite(str(folder / name), np.full((*size, 3), 40 + 30 * i, np.uint8))
+    return [folder / name for name in names]
+
+
+def test_a_still_comes_back_as_an_image_of_its_format(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    (photo,) = _write_images(tmp_path, ["photo.png"])
+    report = _annotator(tiny_checkpoint, tmp_path / "out").annotate(photo, _boxes(1))
+    assert report.outputs == [tmp_path / "out" / "photo.png", tmp_path / "out" / "photo.json"]
+    assert (tmp_path / "out" / "photo.png").read_bytes()[:4] == b"\x89PNG"
+    document = json.loads((tmp_path / "out" / "photo.json").read_text())
+    assert [img["file_name"] for img in document["images"]] == [str(photo)]
+    assert len(document["annotations"]) == 2 and report.frames == 1
+
+
+def test_an_image_folder_is_one_tracked_sequence(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    _write_images(tmp_path / "walk", ["f10.jpg", "f2.jpg", "f1.jpg"])
+    (sequence,), _ = expand_inputs([str(tmp_path / "walk")])
+    report = _annotator(tiny_checkpoint, tmp_path / "out").annotate(sequence, _boxes(3))
+    assert report.outputs == [tmp_path / "out" / "walk", tmp_path / "out" / "walk.json"]
+    assert sorted(p.name for p in (tmp_path / "out" / "walk").iterdir()) == ["f1.jpg", "f10.jpg", "f2.jpg"]
+    document = json.loads((tmp_path / "out" / "walk.json").read_text())
+    assert [Path(img["file_name"]).name for img in document["images"]] == ["f1.jpg", "f2.jpg", "f10.jpg"]
+    assert {a["track_id"] for a in document["annotations"]} == {0, 1} and report.tracks == 2
+
+
+def test_boxes_of_part_of_a_video_are_dropped_and_reported_by_source_frame(tiny_checkpoint: Path,
+                                                                          tmp_path: Path) -> None:
+    video = factory.plain_video(tmp_path)  # 20 frames, 64x48
+    inside, outside = [2, 2, 22, 42, 0.9], [-80, -90, -40, -10, 0.9]
+    boxes = {i: np.array([inside, outside] if i >= 5 else [inside], np.float32) for i in range(22)}
+    # With --end, decoding stops there: the boxes after it are not "past the end of the video".
+    cut = _annotator(tiny_checkpoint, tmp_path / "cut", selection=FrameRange(parse_position("4"),
+                                                                             parse_position("12"), stride=3))
+    report = cut.annotate(video, BoxesFileSource(boxes))
+    assert report.frames == 3 and report.warnings == [
+        "dropped 2 boxes lying wholly outside the frame (the first in frame 7)"]  # frames 4, 7, 10 were read
+    # Without one the whole video is read: its length is what it has, not the last frame the stride reached.
+    strided = _annotator(tiny_checkpoint, tmp_path / "strided", selection=FrameRange(stride=4))
+    report = strided.annotate(video, BoxesFileSource(boxes))
+    assert report.frames == 5 and report.warnings == [
+        "dropped 3 boxes lying wholly outside the frame (the first in frame 8)",
+        "4 boxes for frames 20 to 21 were not used: the video has 20 frames"]
+
+
+def test_image_outputs_are_claimed_before_any_work(tmp_path: Path) -> None:
+    from ftppose_cli.pipeline.annotate import claim_outputs
+
+    _write_images(tmp_path / "a", ["clip.jpg"])
+    _write_images(tmp_path / "walk", ["f1.jpg", "f2.jpg"])
+    (tmp_path / "b").mkdir()
+    factory.plain_video(tmp_path / "b", "clip.mp4")
+    items, errors = expand_inputs([str(tmp_path / "b" / "clip.mp4"), str(tmp_path / "a" / "clip.jpg"),
+                                   str(tmp_path / "walk")])
+    out = tmp_path / "out"
+    accepted, refused = claim_outputs(items, AnnotateOptions(output_dir=out))
+    assert errors == [] and [i.path.name for i in accepted] == ["clip.mp4", "walk"]
+    assert [str(e) for e in refused] == [
+        f"{tmp_path / 'a' / 'clip.jpg'}: its outputs ({out / 'clip.json'}, {out / 'clip.jpg'}) are also those of "
+        f"{tmp_path / 'b' / 'clip.mp4'}, an input of the same name; annotate it into another --output-dir or "
+        "rename it"]
+    # A sequence annotated into its own parent folder would write over its images; one image taken is found too.
+    _, refused = claim_outputs(items[2:], AnnotateOptions(output_dir=tmp_path, overwrite=True))
+    assert [e.problem for e in refused] == ["its overlay would replace its own images; choose another --output-dir"]
+    _write_images(out / "walk", ["f2.jpg"])
+    _, refused = claim_outputs(items[2:], AnnotateOptions(output_dir=out))
+    assert [str(e) for e in refused] == [f"{out / 'walk' / 'f2.jpg'}: output exists; pass --overwrite to replace it"]
+    assert claim_outputs(items[2:], AnnotateOptions(output_dir=out, overwrite=True))[1] == []
+    assert not (out / "walk.json").exists()

@@ -115,7 +115,7 @@ BAD_VIDEOS = [
     ("text-named-mp4", factory.text_file_named_mp4, "not a readable video file"),
     ("audio-only", factory.audio_only, "has no video stream (streams found: audio)"),
     ("header-only", factory.header_only_video, "no decodable video frames"),
-    ("folder-without-videos", _folder_without_videos, "folder holds no video files"),
+    ("folder-without-videos", _folder_without_videos, "folder holds no videos or JPEG/PNG images"),
     ("glob-matching-nothing", lambda root: root / "*.mkv", "pattern matches no files"),
 ]
 

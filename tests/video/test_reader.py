@@ -10,10 +10,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
 import video_factory as factory
 
 from ftppose_cli.errors import InputError
+from ftppose_cli.video.frame_range import FrameRange, parse_position
 from ftppose_cli.video.reader import Frame, VideoReader, probe
 
 
@@ -169,3 +169,20 @@ def test_a_reader_is_iterated_once(videos: Path) -> None:
         list(reader)
         with pytest.raises(RuntimeError):
             list(reader)
+
+
+def test_selection_keeps_source_indices_and_times(tmp_path: Path) -> None:
+    video = factory.plain_video(tmp_path)  # 20 frames at 10 fps
+    selection = FrameRange(parse_position("0.5s"), parse_position("15"), stride=3)
+    with VideoReader(video, selection=selection) as reader:
+        frames = list(reader)
+        assert reader.expected_frames == 4 and not reader.truncated and reader.warnings == []
+    assert [f.index for f in frames] == [5, 8, 11, 14]
+    assert [round(f.time, 3) for f in frames] == [0.5, 0.8, 1.1, 1.4]
+    assert abs(int(frames[1].image[-1, -1, 0]) - factory.frame_grey(8)) <= 6
+
+
+def test_selection_past_the_end_says_how_long_the_video_is(tmp_path: Path) -> None:
+    video = factory.plain_video(tmp_path)
+    with pytest.raises(InputError, match=r"no frame in --start 30: the video has 20 frames \(2.00 s\)"):
+        list(VideoReader(video, selection=FrameRange(parse_position("30"))))

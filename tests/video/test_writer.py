@@ -8,10 +8,10 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-
 import video_factory as factory
 
 from ftppose_cli.errors import InputError
+from ftppose_cli.video.frame_range import FrameRange, parse_position
 from ftppose_cli.video.reader import VideoReader, probe
 from ftppose_cli.video.writer import VideoWriter
 
@@ -210,3 +210,20 @@ def test_a_missing_output_folder_is_made(tmp_path: Path) -> None:
     with VideoWriter(tmp_path / "new" / "out.mp4", width=32, height=16, fps=10) as writer:
         writer.write(factory.synthetic_image(0, 32, 16))
     assert (tmp_path / "new" / "out.mp4").exists() and _leftovers(tmp_path / "new") == []
+
+
+def test_a_cut_starts_at_zero_with_its_own_audio(sources: Path, tmp_path: Path) -> None:
+    source = factory.video_with_audio(sources, "aac")  # 2 s: 20 frames at 10 fps and a tone
+    output = tmp_path / "cut.mp4"
+    info = probe(source)
+    selection = FrameRange(parse_position("0.5s"), parse_position("1.5s"), stride=2)
+    with VideoReader(source, selection=selection) as reader, VideoWriter.like(output, info, cut=True) as writer:
+        for frame in reader:
+            writer.write(frame.image, frame.pts)
+    assert factory.frame_times(output) == [Fraction(n, 10) for n in (0, 2, 4, 6, 8)]
+    _, audio = _audio_packets(output)
+    _, source_audio = _audio_packets(source)
+    # The audio under the five frames (0.5 s to 1.4 s of the source: the last one lasts a nominal frame), from 0.
+    assert 0 <= audio[0] < Fraction(1, 10) and audio[-1] < Fraction(9, 10)
+    assert [t - audio[0] for t in audio] == [t - source_audio[9] for t in source_audio[9:9 + len(audio)]]
+    assert len(audio) == 14
