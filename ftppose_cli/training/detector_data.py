@@ -108,10 +108,9 @@ def build_frame_cache(data: str | Path, cache: str | Path, max_side: int = 512, 
             rel = f"frames/{out_dir.name}/{idx:06d}.jpg"
             if not (cache / rel).exists():
                 cv2.imwrite(str(cache / rel), bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
-            sure = _teacher_boxes(by_frame[idx], scale, min_score)
             unsure = _teacher_boxes(by_frame[idx], scale, UNSURE_BOX_SCORE, min_score) if thunder else []
             records.append({"file": rel, "scene": entry["scene"], "source": src,
-                            "boxes": [[round(v, 1) for v in b] for b in sure],
+                            "boxes": [[round(v, 1) for v in b] for b in _teacher_boxes(by_frame[idx], scale, min_score)],
                             "unsure": [[round(v, 1) for v in b] for b in unsure]})
 
         if kind == "video":
