@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -29,14 +29,10 @@ from ftppose_cli.atomic import atomic_write_text
 from ftppose_cli.training.augment import body_mask
 from ftppose_cli.training.teacher_labels import SCHEMA_THUNDER
 
-CACHE_VERSION = 2  # 2: records carry "unsure" boxes
+CACHE_VERSION = 1
 PAD_VALUE = 114
 MIN_VISIBLE = 0.45  # a box cut to less of its area than this becomes an ignore area (``--min-visible``)
 DETECTOR_BOX_SCORE = 0.4  # schema-2 labels: fused teacher score from which a box is a person to find
-# ... and from which, below that, a box is "unsure": an ignore area, neither a person to find nor
-# background. The fused score averages the teacher views, so a person only some views see (seated,
-# half hidden in a crowd) scores 0.2-0.4; calling them background would teach the detector to miss them.
-UNSURE_BOX_SCORE = 0.2
 
 # Scenes kept out of training, used for model selection (a spread of indoor/outdoor, small/large
 # people, video and stills). Everything else trains.
@@ -53,19 +49,16 @@ class FrameRecord:
     scene: str
     boxes: np.ndarray  # (n, 4) float32 xyxy in cache pixels
     source: str
-    unsure: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))  # ignore areas
 
 
 def _scale_for(w: int, h: int, max_side: int) -> float:
     return min(1.0, max_side / max(w, h))
 
 
-def _teacher_boxes(frame: dict, scale: float, min_score: float = 0.0,
-                   below: float = float("inf")) -> list[list[float]]:
-    """Boxes scored in ``[min_score, below)``, scaled to cache pixels (xyxy)."""
+def _teacher_boxes(frame: dict, scale: float, min_score: float = 0.0) -> list[list[float]]:
     out = []
     for p in frame["persons"]:
-        if not min_score <= p.get("score", 1.0) < below:
+        if p.get("score", 1.0) < min_score:
             continue
         x, y, w, h = p["box"]
         if w < 2 or h < 2:
@@ -93,8 +86,7 @@ def build_frame_cache(data: str | Path, cache: str | Path, max_side: int = 512, 
         labels = json.loads((data / "labels" / (src + ".json")).read_text())
         scale = _scale_for(labels["width"], labels["height"], max_side)
         # schema 2 keeps every fused box down to a low score; the first labels only kept confident ones
-        thunder = labels.get("schema") == SCHEMA_THUNDER
-        min_score = DETECTOR_BOX_SCORE if thunder else 0.0
+        min_score = DETECTOR_BOX_SCORE if labels.get("schema") == SCHEMA_THUNDER else 0.0
         by_frame = {f["frame"]: f for f in labels["frames"]}
         out_dir = cache / "frames" / src.replace("/", "__")
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -108,10 +100,9 @@ def build_frame_cache(data: str | Path, cache: str | Path, max_side: int = 512, 
             rel = f"frames/{out_dir.name}/{idx:06d}.jpg"
             if not (cache / rel).exists():
                 cv2.imwrite(str(cache / rel), bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
-            unsure = _teacher_boxes(by_frame[idx], scale, UNSURE_BOX_SCORE, min_score) if thunder else []
             records.append({"file": rel, "scene": entry["scene"], "source": src,
-                            "boxes": [[round(v, 1) for v in b] for b in _teacher_boxes(by_frame[idx], scale, min_score)],
-                            "unsure": [[round(v, 1) for v in b] for b in unsure]})
+                            "boxes": [[round(v, 1) for v in b]
+                                                       for b in _teacher_boxes(by_frame[idx], scale, min_score)]})
 
         if kind == "video":
             with av.open(str(data / src)) as container:
@@ -133,8 +124,7 @@ def build_frame_cache(data: str | Path, cache: str | Path, max_side: int = 512, 
 
 def load_records(cache: str | Path) -> list[FrameRecord]:
     info = json.loads((Path(cache) / "index.json").read_text())
-    return [FrameRecord(r["file"], r["scene"], np.asarray(r["boxes"], np.float32).reshape(-1, 4), r["source"],
-                        np.asarray(r.get("unsure", []), np.float32).reshape(-1, 4))
+    return [FrameRecord(r["file"], r["scene"], np.asarray(r["boxes"], np.float32).reshape(-1, 4), r["source"])
             for r in info["records"]]
 
 
@@ -192,11 +182,10 @@ def _colour_jitter(img: np.ndarray, rng: random.Random) -> np.ndarray:
 
 
 def _place(img: np.ndarray, boxes: np.ndarray, out_w: int, out_h: int, scale: float,
-           rng: random.Random, min_visible: float = MIN_VISIBLE,
-           unsure: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+           rng: random.Random, min_visible: float = MIN_VISIBLE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Resize ``img`` by ``scale`` and random-crop/pad it to ``out_w x out_h``.
 
-    Returns the canvas, the kept boxes and the ignore boxes (mostly cut off, or ``unsure``).
+    Returns the canvas, the kept boxes and the ignore boxes (mostly cut off).
     """
     h, w = img.shape[:2]
     nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
@@ -208,11 +197,7 @@ def _place(img: np.ndarray, boxes: np.ndarray, out_w: int, out_h: int, scale: fl
     x0, y0 = max(0, ox), max(0, oy)
     x1, y1 = min(out_w, ox + nw), min(out_h, oy + nh)
     canvas[y0:y1, x0:x1] = img[y0 - oy:y1 - oy, x0 - ox:x1 - ox]
-    shift = np.asarray([ox, oy, ox, oy], np.float32)
-    kept, ignore = _clip_boxes(boxes + shift, x0, y0, x1, y1, min_visible)
-    if unsure is not None and len(unsure):
-        ignore = np.concatenate([ignore, *_clip_boxes(unsure * scale + shift, x0, y0, x1, y1, 0.0)])
-    return canvas, kept, ignore
+    return (canvas, *_clip_boxes(boxes + np.asarray([ox, oy, ox, oy], np.float32), x0, y0, x1, y1, min_visible))
 
 
 def _clip_boxes(b: np.ndarray, x0: float, y0: float, x1: float, y1: float,
@@ -357,15 +342,15 @@ class DetectorTrainSet:
     def _single(self, rng: random.Random, out_w: int, out_h: int):
         """One frame, flipped at random, scaled so its longer side is ``zoom`` (by default 0.55-1.6)
         times the canvas side, placed at a random offset (crop or pad)."""
-        record = self._pick(rng)
-        (img, boxes), unsure = self._load(record), record.unsure
+        img, boxes = self._load(self._pick(rng))
         h, w = img.shape[:2]
         scale = max(out_w, out_h) / max(w, h) * rng.uniform(*self.zoom)
         if rng.random() < 0.5:
             img = img[:, ::-1].copy()
-            boxes, unsure = (b[:, [2, 1, 0, 3]] * np.asarray([-1, 1, -1, 1], np.float32) +
-                             np.asarray([w, 0, w, 0], np.float32) for b in (boxes, unsure))
-        return _place(img, boxes, out_w, out_h, scale, rng, self.min_visible, unsure)
+            if len(boxes):
+                boxes = boxes[:, [2, 1, 0, 3]] * np.asarray([-1, 1, -1, 1], np.float32) + \
+                    np.asarray([w, 0, w, 0], np.float32)
+        return _place(img, boxes, out_w, out_h, scale, rng, self.min_visible)
 
     def sample(self, index: int):
         rng = random.Random(hash((self.seed, self.epoch, index)) & 0xFFFFFFFF)

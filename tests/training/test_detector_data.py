@@ -144,13 +144,3 @@ def test_unsure_fused_boxes_are_not_people_to_find() -> None:
                          {"box": [50, 10, 20, 40], "score": DETECTOR_BOX_SCORE - 0.1}, {"box": [90, 10, 20, 40]}]}
     assert len(_teacher_boxes(frame, 1.0)) == 3  # the first labels carry confident boxes only
     assert _teacher_boxes(frame, 0.5, DETECTOR_BOX_SCORE) == [[5.0, 5.0, 15.0, 25.0], [45.0, 5.0, 55.0, 25.0]]
-
-
-def test_unsure_boxes_become_ignore_areas_wherever_the_frame_lands() -> None:
-    img = np.zeros((100, 200, 3), np.uint8)
-    person = np.array([[10, 10, 40, 90]], np.float32)
-    unsure = np.array([[120, 20, 150, 80]], np.float32)
-    canvas, kept, ignore = dd._place(img, person, 200, 100, 1.0, random.Random(0), unsure=unsure)
-    assert np.allclose(kept, person) and np.allclose(ignore, unsure)
-    _, kept, ignore = dd._place(img, person, 100, 50, 0.5, random.Random(0), unsure=unsure)
-    assert len(kept) == 1 and np.allclose(ignore, unsure * 0.5)
