@@ -98,6 +98,21 @@ def _line(label: str, result: HeldoutResult, name: str = "overall") -> str:
     return f"{label:14s} {s.pck[0.05]:8.3f} {s.pck[0.1]:8.3f} {s.pck[0.2]:8.3f} {pckh:>8s} {ms}"
 
 
+def _table(name: str, results: dict[float, HeldoutResult], references: dict[str, HeldoutResult],
+           per_joint: bool) -> None:
+    """One group's lines: each ratio with its interval, then the reference lines (the teacher's with its own)."""
+    print(f"{'':14s} {'PCK@.05':>8s} {'PCK@.1':>8s} {'PCK@.2':>8s} {'PCKh@.5':>8s} {'ms/crop':>9s}")
+    for r, result in results.items():
+        print(_line(f"ratio {r:g}", result, name))
+        print(_interval_line(result, name))
+    for label, reference in references.items():
+        print(_line(label, reference, name))
+        if label == TEACHER:
+            print(_interval_line(reference, name))
+    if per_joint:
+        _per_joint(name, {**{f"ratio {r:g}": res for r, res in results.items()}, **references})
+
+
 def _per_joint(name: str, results: dict[str, HeldoutResult]) -> None:
     labels = list(results)
     print(f"  PCK@0.2 per joint{'':6s}" + "".join(f"{label:>14s}" for label in labels))
@@ -142,16 +157,7 @@ def _lspet_section(args, model, device, ratios, references_of, teacher) -> dict:
     every = "" if args.lspet_every == 1 else f", every {args.lspet_every}th"
     print(f"\n[{LSPET_DATASET}] {s.people} people, {s.joints} joints (LSPet's last 1,000 images{every}; "
           f"box: lspet_box of the joints, PCK of its longer side; neck = head_bottom, head top = head_top)")
-    print(f"{'':14s} {'PCK@.05':>8s} {'PCK@.1':>8s} {'PCK@.2':>8s} {'PCKh@.5':>8s} {'ms/crop':>9s}")
-    for r, result in results.items():
-        print(_line(f"ratio {r:g}", result, LSPET_DATASET))
-        print(_interval_line(result, LSPET_DATASET))
-    for label, reference in references.items():
-        print(_line(label, reference, LSPET_DATASET))
-        if label == TEACHER:
-            print(_interval_line(reference, LSPET_DATASET))
-    if args.per_joint:
-        _per_joint(LSPET_DATASET, {**{f"ratio {r:g}": res for r, res in results.items()}, **references})
+    _table(LSPET_DATASET, results, references, args.per_joint)
     return {"root": str(args.lspet), "every": args.lspet_every, "ratios": [results[r].to_dict() for r in ratios],
             **{label.replace(" ", "_").replace("+", "_"): ref.to_dict() for label, ref in references.items()}}
 
@@ -260,16 +266,7 @@ def main() -> None:
     for name in ["overall", *data.datasets]:
         s = baseline.scores[name]
         print(f"\n[{name}] {s.people} people, {s.joints} joints ({s.head_joints} with a head box)")
-        print(f"{'':14s} {'PCK@.05':>8s} {'PCK@.1':>8s} {'PCK@.2':>8s} {'PCKh@.5':>8s} {'ms/crop':>9s}")
-        for r, result in results.items():
-            print(_line(f"ratio {r:g}", result, name))
-            print(_interval_line(result, name))
-        for label, reference in references.items():
-            print(_line(label, reference, name))
-            if label == TEACHER:
-                print(_interval_line(reference, name))
-        if args.per_joint:
-            _per_joint(name, {**{f"ratio {r:g}": res for r, res in results.items()}, **references})
+        _table(name, results, references, args.per_joint)
     extra = {}
     if args.lspet:
         def references_of(lspet: HeldoutSet) -> dict[str, HeldoutResult]:
