@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from ftppose_cli.benchmarking.runner import with_window
+from ftppose_cli.evaluation.end_to_end import box_iou
 from ftppose_cli.models.checkpoint import load_model
 from ftppose_cli.pipeline.annotate import AnnotateOptions, BoxesFileSource, VideoAnnotator
 from ftppose_cli.pipeline.estimator import PoseEstimator
@@ -91,13 +92,6 @@ class _Head:
             yield frame
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    return inter / max((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter, 1e-6)
-
-
 def _people(document: dict) -> dict[int, list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]]:
     """frame -> [(track, box xyxy, xy (17, 2), score (17,))] from a PoseTrack 2018 output."""
     out: dict[int, list] = {}
@@ -118,12 +112,13 @@ def _scores(predicted: dict, posed: dict[int, list[dict]], kpt_thr: float) -> di
         for track, box, xy, score in people:
             side = float(max(box[2] - box[0], box[3] - box[1]))
             tracks.setdefault(track, {})[frame] = (xy, score >= kpt_thr, side)
+        boxes = np.array([p[1] for p in people]).reshape(-1, 4)
         for label in posed.get(frame, []):
             x, y, w, h = label["box"]
-            box = np.array([x, y, x + w, y + h])
-            match = max(people, key=lambda p: _iou(p[1], box), default=None)
-            if match is None or _iou(match[1], box) < 0.7:
+            overlap = box_iou(np.array([x, y, x + w, y + h]), boxes)[0]
+            if not len(overlap) or overlap.max() < 0.7:
                 continue
+            match = people[int(overlap.argmax())]
             gt, visible = thunder_to_posetrack(np.asarray(label["kp"], np.float32))
             visible = visible > 0
             error = np.linalg.norm(match[2] - gt, axis=1) / max(w, h)

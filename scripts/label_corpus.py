@@ -39,15 +39,18 @@ import time
 import warnings
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from ftppose_cli.evaluation.end_to_end import box_iou  # noqa: E402
+from ftppose_cli.formats.joints import COCO_JOINTS  # noqa: E402
+from ftppose_cli.training.crop_cache import read_frames  # noqa: E402
+
 SCHEMA = "ftppose-teacher-labels/2"
-COCO17 = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
-          "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee",
-          "right_knee", "left_ankle", "right_ankle")
-COCO_MIRROR = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
+# Thunder's joints after a horizontal mirror: each left joint takes its right twin's place
+COCO_MIRROR = [COCO_JOINTS.index(n.replace("left", "@").replace("right", "left").replace("@", "right"))
+               for n in COCO_JOINTS]
 BODY12 = list(range(5, 17))
 CROP_PAD = 1.25  # Thunder's crop: side = CROP_PAD * the box's longer side, centred on the box
 THUNDER_SIDE = 256
@@ -226,30 +229,8 @@ def label_frame(image: np.ndarray, large_from: int) -> list[dict]:
 
 def _best_overlap(box: np.ndarray, view: np.ndarray) -> float:
     """The score of the view's box that overlaps ``box`` best (IoU >= 0.5), 0 if none: who saw this person."""
-    if len(view) == 0:
-        return 0.0
-    ix = np.clip(np.minimum(box[2], view[:, 2]) - np.maximum(box[0], view[:, 0]), 0, None)
-    iy = np.clip(np.minimum(box[3], view[:, 3]) - np.maximum(box[1], view[:, 1]), 0, None)
-    inter = ix * iy
-    union = (box[2] - box[0]) * (box[3] - box[1]) + (view[:, 2] - view[:, 0]) * (view[:, 3] - view[:, 1]) - inter
-    iou = inter / np.maximum(union, 1e-6)
-    return round(float(view[iou >= 0.5, 4].max()), 3) if (iou >= 0.5).any() else 0.0
-
-
-def _frames(path: Path):
-    """BGR frames in decode order, as ``ftppose_cli.training.crop_cache`` reads them (frame i = i-th decoded)."""
-    if path.suffix.lower() in {".jpg", ".jpeg", ".png", ".bmp", ".webp"}:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None:
-            raise ValueError(f"{path}: cannot read the image")
-        yield image
-        return
-    with av.open(str(path)) as container:
-        try:
-            for frame in container.decode(video=0):
-                yield frame.to_ndarray(format="bgr24")
-        except av.FFmpegError:  # a corrupt tail (mmaction2's demo): keep what decoded
-            return
+    seen = box_iou(box[:4], view[:, :4])[0] >= 0.5
+    return round(float(view[seen, 4].max()), 3) if seen.any() else 0.0
 
 
 def label_source(task: tuple[str, str, str, str, int, int]) -> tuple[str, int, float]:
@@ -258,7 +239,7 @@ def label_source(task: tuple[str, str, str, str, int, int]) -> tuple[str, int, f
     start = time.perf_counter()
     path = Path(data) / source
     frames, width, height, count = [], 0, 0, 0
-    for index, image in enumerate(_frames(path)):
+    for index, image in read_frames(path):
         height, width = image.shape[:2]
         if index % stride == 0:
             frames.append({"frame": index, "persons": label_frame(image, large_from)})
@@ -270,7 +251,7 @@ def label_source(task: tuple[str, str, str, str, int, int]) -> tuple[str, int, f
         "teachers": {"boxes": "weighted box fusion (IoU 0.55, mean score over views) of RTMDet-nano person 320 "
                               "+ its mirror, YOLOX-nano 416, and RTMDet-nano 640 (scores >= 0.5) on frames "
                               f">= {large_from} px", "pose": "MoveNet Thunder + mirror, averaged"},
-        "keypoint_names": list(COCO17), "seconds": round(seconds, 1), "frames": frames,
+        "keypoint_names": list(COCO_JOINTS), "seconds": round(seconds, 1), "frames": frames,
     }
     target = Path(out) / "labels" / f"{source}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -322,13 +303,12 @@ def report_lspet(out: Path) -> dict:
     """
     from scipy.io import loadmat
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from ftppose_cli.training.teacher_labels import LSPET_JOINTS, LSPET_VAL_COUNT, fit_head_from_face
 
     record = json.loads((out / "lspet.json").read_text())
     joints = loadmat(str(Path(record["root"]) / "joints.mat"))["joints"]
     total = joints.shape[2]
-    coco = {name: i for i, name in enumerate(COCO17)}
+    coco = {name: i for i, name in enumerate(COCO_JOINTS)}
     limbs = [(k, coco[name]) for k, name in enumerate(LSPET_JOINTS) if name in coco]
     rows = {"train": [], "val": []}
     for row in record["people"]:
@@ -376,7 +356,6 @@ def report_agreement(out: Path, data: Path) -> dict:
     0.2 of the box side between the two on the 12 limb joints both were sure of. Speed: the
     labelling seconds per frame the files record.
     """
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from ftppose_cli.training.teacher_labels import _passes_filter, _passes_filter_v2, blazepose_to_posetrack
 
     old_found = old_total = new_found = new_total = frames = 0
@@ -392,22 +371,18 @@ def report_agreement(out: Path, data: Path) -> dict:
             frames += 1
             sure = [p for p in frame["persons"] if p["score"] >= 0.4]
             before = old.get(frame["frame"], [])
-            nb = np.array([[x, y, x + w, y + h, 1] for p in sure for x, y, w, h in [p["box"]]], np.float32)
-            ob = np.array([[x, y, x + w, y + h, 1] for p in before for x, y, w, h in [p["box"]]], np.float32)
-            old_total, new_total = old_total + len(ob), new_total + len(nb)
-            old_found += sum(_best_overlap(b, nb) > 0 for b in ob)
-            new_found += sum(_best_overlap(b, ob) > 0 for b in nb)
-            for person in before:
-                if not _passes_filter(person):
+            overlap = box_iou(_xyxy(before), _xyxy(sure)) >= 0.5  # (old, new)
+            old_total, new_total = old_total + len(before), new_total + len(sure)
+            old_found += int(overlap.any(1).sum())
+            new_found += int(overlap.any(0).sum())
+            posed = np.array([_passes_filter_v2(p) for p in sure], bool)
+            for i, person in enumerate(before):
+                match = np.flatnonzero(overlap[i] & posed)
+                if not _passes_filter(person) or not len(match):
                     continue
-                x, y, w, h = person["box"]
-                box = np.array([x, y, x + w, y + h, 1], np.float32)
-                match = [p for p in sure if _passes_filter_v2(p) and _best_overlap(box, np.array(
-                    [[p["box"][0], p["box"][1], p["box"][0] + p["box"][2], p["box"][1] + p["box"][3], 1]])) > 0]
-                if not match:
-                    continue
+                _, _, w, h = person["box"]
                 old_xy, old_vis = blazepose_to_posetrack(np.asarray(person["pose"]["kp"], np.float32))
-                kp = np.asarray(match[0]["kp"], np.float32)
+                kp = np.asarray(sure[match[0]]["kp"], np.float32)
                 limbs = list(range(5, 17))  # COCO and PoseTrack agree on the limb joints' order from 5 on
                 sure_joints = (old_vis[limbs] >= 0.5) & (kp[limbs, 2] >= 0.3)
                 d = np.linalg.norm(old_xy[limbs] - kp[limbs, :2], axis=1) / max(w, h)
@@ -420,6 +395,10 @@ def report_agreement(out: Path, data: Path) -> dict:
               "labelling_seconds_per_frame": seconds / max(frames, 1)}
     print(json.dumps(report, indent=1))
     return report
+
+
+def _xyxy(persons: list[dict]) -> np.ndarray:
+    return np.array([[x, y, x + w, y + h] for x, y, w, h in (p["box"] for p in persons)], np.float32).reshape(-1, 4)
 
 
 def _link(out: Path, data: Path) -> None:
@@ -469,7 +448,8 @@ def main() -> int:
             for done, chunk in enumerate(pool.imap(label_lspet_chunk, chunks), 1):
                 rows.extend(chunk)
                 print(f"LSPet {done * 250}/{count}", flush=True)
-            record = {"schema": SCHEMA + "+lspet", "root": str(args.lspet.resolve()), "keypoint_names": list(COCO17),
+            record = {"schema": SCHEMA + "+lspet", "root": str(args.lspet.resolve()),
+                      "keypoint_names": list(COCO_JOINTS),
                       "box": f"ground-truth joints' tight box grown {LSPET_BOX_GROWTH}x", "people": rows}
             partial = args.out / "lspet.json.partial"
             partial.write_text(json.dumps(record, separators=(",", ":")))

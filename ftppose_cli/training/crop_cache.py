@@ -85,7 +85,7 @@ def build_crop_cache(
                 for slot in range(window):
                     f = min(max(s.frame + slot - radius, 0), s.num_frames - 1)
                     wanted[f].append((i, slot))
-            for index, image in _frames(root / source, wanted):
+            for index, image in read_frames(root / source, wanted):
                 for i, slot in wanted[index]:
                     crops[i, slot] = cv2.warpAffine(image, affines[i][:2], (side, side), flags=cv2.INTER_AREA
                                                     if affines[i][0, 0] < 1 else cv2.INTER_LINEAR)
@@ -115,8 +115,10 @@ def sequence_frames(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def _frames(path: Path, wanted: Container[int]) -> Iterator[tuple[int, np.ndarray]]:
-    """``(index, BGR frame)`` for the wanted frames of a video, a frame folder or an image (index 0)."""
+def read_frames(path: Path, wanted: Container[int] | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """``(index, BGR frame)`` for the wanted frames (default: all) of a video, a frame folder or an image
+    (index 0). Video frames are numbered in decode order, the numbering teacher labels use."""
+    wanted = range(2**62) if wanted is None else wanted
     if path.is_dir():
         for index, file in enumerate(sequence_frames(path)):
             if index in wanted:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ftppose_cli.formats.joints import JOINT_INDEX, NUM_JOINTS
+from ftppose_cli.formats.joints import COCO_JOINTS, COCO_TO_POSETRACK, JOINT_INDEX, NUM_JOINTS
 from ftppose_cli.training.crop_cache import PersonSample
 
 # BlazePose landmark index for each PoseTrack joint that exists in BlazePose.
@@ -60,10 +60,7 @@ HEAD_FROM_FACE: dict[str, tuple[float, float, float]] = {
     "head_top": (-2.467, 3.254, 0.349),
     "head_bottom": (1.281, -1.459, 0.736),
 }
-_COCO = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
-         "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee",
-         "right_knee", "left_ankle", "right_ankle")
-_COCO_INDEX = {name: i for i, name in enumerate(_COCO)}
+_COCO_INDEX = {name: i for i, name in enumerate(COCO_JOINTS)}
 # LSPet's 14 joints in joints.mat order; "neck" is PoseTrack's head_bottom (MPII's upper neck).
 LSPET_JOINTS: tuple[str, ...] = (
     "right_ankle", "right_knee", "right_hip", "left_hip", "left_knee", "left_ankle", "right_wrist",
@@ -134,10 +131,8 @@ def thunder_to_posetrack(kp17: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     kp17 = np.asarray(kp17, dtype=np.float32)
     xy = np.zeros((NUM_JOINTS, 2), np.float32)
     score = np.zeros(NUM_JOINTS, np.float32)
-    for name, i in _COCO_INDEX.items():
-        if name in JOINT_INDEX:
-            xy[JOINT_INDEX[name]] = kp17[i, :2]
-            score[JOINT_INDEX[name]] = kp17[i, 2]
+    coco, ours = list(COCO_TO_POSETRACK), list(COCO_TO_POSETRACK.values())
+    xy[ours], score[ours] = kp17[coco, :2], kp17[coco, 2]
     basis, shoulder, face_score = _head_basis(kp17)
     for name, coef in HEAD_FROM_FACE.items():
         xy[JOINT_INDEX[name]] = shoulder + np.asarray(coef, np.float32) @ basis

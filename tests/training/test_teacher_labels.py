@@ -45,14 +45,14 @@ def test_head_joints_rotate_with_the_head_and_take_the_weakest_visibility() -> N
 
 def _thunder_person(angle: float = 0.0, score: float = 0.8) -> np.ndarray:
     """COCO-17 [x, y, score] of an upright person (face up), rotated by ``angle`` radians about (100, 100)."""
-    from ftppose_cli.training import teacher_labels as tl
+    from ftppose_cli.formats.joints import COCO_JOINTS
 
     points = {"nose": (100, 60), "left_eye": (105, 55), "right_eye": (95, 55), "left_ear": (110, 58),
               "right_ear": (90, 58), "left_shoulder": (120, 90), "right_shoulder": (80, 90),
               "left_elbow": (125, 120), "right_elbow": (75, 120), "left_wrist": (128, 150),
               "right_wrist": (72, 150), "left_hip": (112, 150), "right_hip": (88, 150), "left_knee": (112, 190),
               "right_knee": (88, 190), "left_ankle": (112, 230), "right_ankle": (88, 230)}
-    kp = np.array([[*points[name], score] for name in tl._COCO], np.float32)
+    kp = np.array([[*points[name], score] for name in COCO_JOINTS], np.float32)
     c, s = np.cos(angle), np.sin(angle)
     kp[:, :2] = (kp[:, :2] - 100) @ np.array([[c, s], [-s, c]], np.float32) + 100
     return kp
