@@ -1,14 +1,16 @@
-"""Shared fixtures: a tiny random checkpoint, and `tests/` on the path for `video_factory`."""
+"""Shared fixtures: a tiny random checkpoint and the shared data folder.
+
+``tests`` is a package (every folder has an ``__init__.py``), so the helper modules import as
+``from tests import video_factory`` when pytest runs from the repository root
+(``python -m pytest``); no test edits ``sys.path``.
+"""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

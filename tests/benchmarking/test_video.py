@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-import video_factory as factory
+from tests import video_factory as factory
 
 from ftppose_cli.benchmarking.video import benchmark_video
 from ftppose_cli.models.checkpoint import load_model

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import torch
-import video_factory as factory
+from tests import video_factory as factory
 from typer.testing import CliRunner
 
 from ftppose_cli.cli.app import app

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import video_factory as factory
+from tests import video_factory as factory
 
 from ftppose_cli.distributed import Ranks, shard
 

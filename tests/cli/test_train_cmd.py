@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from crop_factory import synthetic_crop_cache
+from tests.crop_factory import synthetic_crop_cache
 from typer.testing import CliRunner
 
 from ftppose_cli.cli.app import app

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given
-from json_fuzz import FUZZ_SETTINGS, JSON_VALUES, mutated
+from tests.json_fuzz import FUZZ_SETTINGS, JSON_VALUES, mutated
 
 from ftppose_cli.errors import FtpposeError
 from ftppose_cli.formats.detections import parse_boxes

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import given
-from json_fuzz import FUZZ_SETTINGS, JSON_VALUES, mutated
+from tests.json_fuzz import FUZZ_SETTINGS, JSON_VALUES, mutated
 
 from ftppose_cli.errors import FtpposeError
 from ftppose_cli.formats.joints import NUM_JOINTS

@@ -10,7 +10,7 @@ import av
 import cv2
 import numpy as np
 import pytest
-import video_factory as factory
+from tests import video_factory as factory
 
 from ftppose_cli.errors import InputError
 from ftppose_cli.inputs import expand_inputs

@@ -11,8 +11,8 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from cli_checks import Run
-from cli_checks import run_cli as _run_cli
+from tests.reliability.cli_checks import Run
+from tests.reliability.cli_checks import run_cli as _run_cli
 
 
 @pytest.fixture

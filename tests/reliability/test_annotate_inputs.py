@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-import video_factory as factory
-from cli_checks import files_under, usage_error
+from tests import video_factory as factory
+from tests.reliability.cli_checks import files_under, usage_error
 
 
 def _annotate(run_cli, tiny_checkpoint: Path, boxes_json: Path, *args: object):

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import video_factory as factory
-from cli_checks import files_under
+from tests import video_factory as factory
+from tests.reliability.cli_checks import files_under
 
 
 def _annotate(run_cli, tiny_checkpoint: Path, boxes_json: Path, *args: object):

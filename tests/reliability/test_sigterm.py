@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import av
-import video_factory as factory
+from tests import video_factory as factory
 
 import ftppose_cli
 

@@ -105,7 +105,7 @@ def test_rotated_labels_follow_the_pixels(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_scene_weights_balance_scenes(tmp_path: Path) -> None:
-    from crop_factory import synthetic_crop_cache
+    from tests.crop_factory import synthetic_crop_cache
 
     cache = CropCache(synthetic_crop_cache(tmp_path / "c", count=24))
     cache.scene = np.array(["big"] * 20 + ["small"] * 4)
@@ -117,7 +117,7 @@ def test_scene_weights_balance_scenes(tmp_path: Path) -> None:
 
 
 def test_balance_facing_draws_people_seen_from_behind_as_often_as_the_others(tmp_path: Path) -> None:
-    from crop_factory import synthetic_crop_cache
+    from tests.crop_factory import synthetic_crop_cache
 
     cache = CropCache(synthetic_crop_cache(tmp_path / "c", count=24))
     left, right = JOINT_INDEX["left_shoulder"], JOINT_INDEX["right_shoulder"]
@@ -137,7 +137,7 @@ def test_balance_facing_draws_people_seen_from_behind_as_often_as_the_others(tmp
 
 @pytest.mark.parametrize("option", ["background_paste", "neighbour_paste"])
 def test_pastes_change_pixels_not_labels(tmp_path: Path, option: str) -> None:
-    from crop_factory import synthetic_crop_cache
+    from tests.crop_factory import synthetic_crop_cache
 
     cache = CropCache(synthetic_crop_cache(tmp_path / "c", count=4))
     plain = PoseWindowDataset(cache, np.arange(4), 3, (64, 48), (16, 12), train=True, seed=5)
@@ -153,7 +153,7 @@ def test_pastes_change_pixels_not_labels(tmp_path: Path, option: str) -> None:
 
 def test_a_person_drawn_twice_in_an_epoch_gets_two_augmentations(tmp_path: Path) -> None:
     """Seeding by the person would hand a repeated draw the same crop, which the model memorises."""
-    from crop_factory import synthetic_crop_cache
+    from tests.crop_factory import synthetic_crop_cache
 
     cache = CropCache(synthetic_crop_cache(tmp_path / "c", count=4))
     dataset = PoseWindowDataset(cache, np.arange(4), 1, (64, 48), (16, 12), train=True, seed=5)
@@ -166,7 +166,7 @@ def test_a_person_drawn_twice_in_an_epoch_gets_two_augmentations(tmp_path: Path)
 
 def test_pasted_and_occluding_pixels_come_from_the_same_split(tmp_path: Path) -> None:
     """Validation people must not leak into training as neighbours, backgrounds or occluders."""
-    from crop_factory import synthetic_crop_cache
+    from tests.crop_factory import synthetic_crop_cache
 
     cache = CropCache(synthetic_crop_cache(tmp_path / "c", count=12))
     train_people = np.array([1, 4, 7])
@@ -177,7 +177,7 @@ def test_pasted_and_occluding_pixels_come_from_the_same_split(tmp_path: Path) ->
 
 def test_synthetic_back_view_swaps_the_sides_of_people_facing_the_camera_only(tmp_path: Path) -> None:
     """A front view with its head painted over and its sides swapped has a back view's 2-D geometry."""
-    from crop_factory import synthetic_crop_cache
+    from tests.crop_factory import synthetic_crop_cache
 
     cache = CropCache(synthetic_crop_cache(tmp_path / "c", count=4))
     left, right = JOINT_INDEX["left_shoulder"], JOINT_INDEX["right_shoulder"]
@@ -195,7 +195,7 @@ def test_synthetic_back_view_swaps_the_sides_of_people_facing_the_camera_only(tm
 
 def test_face_blur_keeps_every_label_and_leaves_people_seen_from_behind_alone(tmp_path: Path) -> None:
     """A blurred face is still a front view: joints and targets stay; a back view is not touched."""
-    from crop_factory import synthetic_crop_cache
+    from tests.crop_factory import synthetic_crop_cache
 
     cache = CropCache(synthetic_crop_cache(tmp_path / "c", count=4))
     left, right = JOINT_INDEX["left_shoulder"], JOINT_INDEX["right_shoulder"]
@@ -211,7 +211,7 @@ def test_face_blur_keeps_every_label_and_leaves_people_seen_from_behind_alone(tm
 
 
 def test_mean_pose_averages_labelled_joints_in_the_models_crop_frame(tmp_path: Path) -> None:
-    from crop_factory import synthetic_crop_cache
+    from tests.crop_factory import synthetic_crop_cache
 
     from ftppose_cli.pipeline.crops import normalise_poses, place_poses
 

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from crop_factory import synthetic_crop_cache
+from tests.crop_factory import synthetic_crop_cache
 from ftppose_cli.training import detector_data as dd
 
 

@@ -76,7 +76,7 @@ def test_init_from_another_size_is_a_checkpoint_error(frame_cache: Path, tmp_pat
 
 
 def test_pasting_people_needs_a_crop_cache_and_trains_with_one(frame_cache: Path, tmp_path: Path) -> None:
-    from crop_factory import synthetic_crop_cache
+    from tests.crop_factory import synthetic_crop_cache
 
     with pytest.raises(FileNotFoundError, match="--paste-from"):
         train_detector(_config(frame_cache, tmp_path / "none", paste=0.5), progress=False, log=lambda *_: None)

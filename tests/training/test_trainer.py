@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from crop_factory import synthetic_crop_cache
+from tests.crop_factory import synthetic_crop_cache
 from safetensors.torch import load_file
 
 from ftppose_cli.models.checkpoint import load_model

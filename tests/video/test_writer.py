@@ -8,7 +8,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-import video_factory as factory
+from tests import video_factory as factory
 
 from ftppose_cli.errors import InputError
 from ftppose_cli.video.frame_range import FrameRange, parse_position
