@@ -31,7 +31,7 @@ _EXPORTS: dict[str, str] = {
     "VideoReport": "ftppose_cli.pipeline.annotate",
     "build_annotator": "ftppose_cli.pipeline.builder",
     "PoseEstimator": "ftppose_cli.pipeline.estimator",
-    "PoseResult": "ftppose_cli.pipeline.poses",
+    "PoseResult": "ftppose_cli.poses",
     "AnnotateInput": "ftppose_cli.inputs",
     "expand_inputs": "ftppose_cli.inputs",
     "FrameRange": "ftppose_cli.video.frame_range",

@@ -26,7 +26,7 @@ import numpy as np
 import supervision as sv
 
 from ftppose_cli.formats.joints import POSETRACK_JOINTS, SKELETON
-from ftppose_cli.pipeline.poses import PoseResult
+from ftppose_cli.poses import PoseResult
 
 BGR = tuple[int, int, int]
 

@@ -15,7 +15,7 @@ from ftppose_cli.drawing import (
     second_shade,
 )
 from ftppose_cli.formats.joints import NUM_JOINTS
-from ftppose_cli.pipeline.poses import UNTRACKED, PoseResult
+from ftppose_cli.poses import UNTRACKED, PoseResult
 
 
 def _standing_person(x: float, y: float, scale: float = 1.0) -> np.ndarray:

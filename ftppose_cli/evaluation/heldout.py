@@ -30,7 +30,7 @@ from ftppose_cli.evaluation.pck import facing_calls, pck, pck_interval, per_join
 from ftppose_cli.formats.joints import JOINT_INDEX, NUM_JOINTS, POSETRACK_JOINTS, flip_permutation
 from ftppose_cli.formats.keypoint_annotations import AnnotatedPerson, load_annotated_people
 from ftppose_cli.models.ftppose import FTPPose
-from ftppose_cli.pipeline.crops import normalise_poses, place_poses
+from ftppose_cli.crops import normalise_poses, place_poses
 from ftppose_cli.pipeline.estimator import PoseEstimator
 
 PCK_THRESHOLDS: tuple[float, ...] = (0.05, 0.1, 0.2)

@@ -27,7 +27,7 @@ from ftppose_cli.evaluation.scoring import EvaluationResult, evaluate_folders
 from ftppose_cli.formats.detections import load_boxes
 from ftppose_cli.formats.posetrack import PoseTrackSequence, read_sequence
 from ftppose_cli.pipeline.annotate import BoxesFileSource, PersonSource, VideoAnnotator, VideoReport
-from ftppose_cli.video.reader import Frame, VideoInfo
+from ftppose_cli.video.frames import Frame, VideoInfo
 
 
 def split_annotations(root: Path, split: str) -> Path:

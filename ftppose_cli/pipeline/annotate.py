@@ -29,13 +29,15 @@ from ftppose_cli.errors import InputError
 from ftppose_cli.formats.detections import BoxesByFrame
 from ftppose_cli.inputs import AnnotateInput
 from ftppose_cli.pipeline.estimator import PoseEstimator
-from ftppose_cli.pipeline.poses import PoseResult
+from ftppose_cli.pipeline.sinks import PoseTrackWriter
+from ftppose_cli.poses import PoseResult
 from ftppose_cli.pipeline.tracking import PersonTracker
 from ftppose_cli.pipeline.windows import FrameEntry, WindowScheduler
 from ftppose_cli.runtime import release_freed_memory
 from ftppose_cli.video.frame_range import FrameRange
 from ftppose_cli.video.images import ImageFrames, ImageWriter
-from ftppose_cli.video.reader import Frame, VideoInfo, VideoReader
+from ftppose_cli.video.frames import Frame, VideoInfo
+from ftppose_cli.video.reader import VideoReader
 from ftppose_cli.video.writer import VideoWriter
 
 STAGES = ("decode", "detect", "track", "pose", "draw", "encode")
@@ -223,8 +225,6 @@ class VideoAnnotator:
         in the JSON (the evaluator checks them against the ground truth's);
         default ``images/<stem>/<index>.jpg``.
         """
-        from ftppose_cli.formats.posetrack_writer import PoseTrackWriter
-
         people = people or self.people
         info = reader.info
         if people is None:

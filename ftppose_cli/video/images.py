@@ -25,7 +25,7 @@ import numpy as np
 from ftppose_cli.atomic import atomic_write
 from ftppose_cli.errors import InputError
 from ftppose_cli.video.frame_range import FrameRange
-from ftppose_cli.video.reader import Frame, VideoInfo
+from ftppose_cli.video.frames import Frame, VideoInfo
 
 NOMINAL_FPS = Fraction(25)  # FFmpeg's own fallback rate; it only sets how long the tracker remembers a lost person
 _JPEG_QUALITY = 95

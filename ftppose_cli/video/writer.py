@@ -44,7 +44,7 @@ import numpy as np
 
 from ftppose_cli.atomic import check_writable, publish, temporary_file
 from ftppose_cli.errors import InputError
-from ftppose_cli.video.reader import VideoInfo
+from ftppose_cli.video.frames import VideoInfo
 
 _SUFFIX = ".mp4"
 

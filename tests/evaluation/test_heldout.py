@@ -249,7 +249,7 @@ def test_average_pose_is_leave_one_out() -> None:
 
 
 def test_fixed_pose_baseline_places_one_pose_in_every_box() -> None:
-    from ftppose_cli.pipeline.crops import normalise_poses
+    from ftppose_cli.crops import normalise_poses
 
     unit = np.random.default_rng(1).uniform(0.2, 0.8, (NUM_JOINTS, 2))
     boxes = [[0, 0, 30, 40], [100, 50, 160, 130]]

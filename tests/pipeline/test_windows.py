@@ -94,7 +94,7 @@ def test_backbone_runs_once_per_person_frame_and_matches_the_full_forward() -> N
     assert estimator.backbone_crops == 10  # 5 frames x 2 people, not 3x that
     # Frame 2's window is frames 1..3: compare with the model's own forward on those crops.
     crops = [estimator._crops(img, boxes)[0] for img in images[1:4]]
-    from ftppose_cli.pipeline.crops import to_model_input
+    from ftppose_cli.crops import to_model_input
 
     clip = torch.from_numpy(np.stack([to_model_input(c) for c in crops], axis=1))  # (2, 3, 3, H, W)
     with torch.no_grad():

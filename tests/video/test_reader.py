@@ -14,7 +14,8 @@ from tests import video_factory as factory
 
 from ftppose_cli.errors import InputError
 from ftppose_cli.video.frame_range import FrameRange, parse_position
-from ftppose_cli.video.reader import Frame, VideoReader, probe
+from ftppose_cli.video.frames import Frame
+from ftppose_cli.video.reader import VideoReader, probe
 
 
 @pytest.fixture(scope="module")

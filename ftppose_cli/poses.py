@@ -3,6 +3,8 @@
 Tracking, pose estimation, drawing and the PoseTrack writer all exchange this
 one small container of numpy arrays (the supervision habit), so no stage has
 to know how another stores people. Row ``i`` of every array is person ``i``.
+It sits at the bottom of the package, below the pipeline, the drawing and the
+sinks, so that all of them can import it without importing each other.
 """
 
 from __future__ import annotations

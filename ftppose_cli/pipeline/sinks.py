@@ -1,4 +1,8 @@
-"""Streaming PoseTrack output for `annotate`: one record per decoded frame, written atomically.
+"""The pipeline's PoseTrack JSON sink for `annotate`: one record per decoded frame, written atomically.
+
+A sink of the pipeline, not a file format: it takes the pipeline's
+:class:`~ftppose_cli.poses.PoseResult` per frame, and leaves the layout of
+the file to :mod:`ftppose_cli.formats`, which knows nothing of the pipeline.
 
 Every decoded frame is listed, also frames with nobody in them, because the
 official evaluator pairs ground-truth and prediction frames by position.
@@ -16,8 +20,8 @@ from pathlib import Path
 
 from ftppose_cli.atomic import check_writable
 from ftppose_cli.formats.posetrack import PoseTrackFrame, PoseTrackPeople, PoseTrackSequence, write_sequence
-from ftppose_cli.pipeline.poses import PoseResult
-from ftppose_cli.video.reader import VideoInfo
+from ftppose_cli.poses import PoseResult
+from ftppose_cli.video.frames import VideoInfo
 
 
 class PoseTrackWriter:

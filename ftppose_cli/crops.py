@@ -3,7 +3,9 @@
 Top-down pose models see one person at a time at a fixed size. A box is
 enlarged (1.25x by default, as in ViTPose) and padded to the input's aspect
 ratio so the person is not squashed; the inverse affine maps heatmap
-coordinates back to the image.
+coordinates back to the image. The video pipeline, the training datasets and
+the held-out baselines all crop with these functions, so they live below all
+three.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ftppose_cli.pipeline.crops import box_to_center_scale, normalise_poses, place_poses
+from ftppose_cli.crops import box_to_center_scale, normalise_poses, place_poses
 
 
 def test_normalised_poses_come_back_to_their_pixels() -> None:
