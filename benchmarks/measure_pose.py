@@ -145,7 +145,7 @@ def _lspet_section(args, model, device, ratios, references_of, teacher) -> dict:
     """LSPet's validation split: the model at each ratio (and the teacher) on the box of each person's joints."""
     from teacher_runs import label_corpus
 
-    from ftppose_cli.evaluation.lspet import LSPET_DATASET, load_lspet_val
+    from ftppose_cli.formats.lspet import LSPET_DATASET, load_lspet_val
 
     people = load_lspet_val(args.lspet, label_corpus().lspet_box, every=args.lspet_every)
     data = HeldoutSet(args.lspet, people)

@@ -303,7 +303,8 @@ def report_lspet(out: Path) -> dict:
     """
     from scipy.io import loadmat
 
-    from ftppose_cli.training.teacher_labels import LSPET_JOINTS, LSPET_VAL_COUNT, fit_head_from_face
+    from ftppose_cli.formats.lspet import LSPET_JOINTS, LSPET_VAL_COUNT
+    from ftppose_cli.training.teacher_labels import fit_head_from_face
 
     record = json.loads((out / "lspet.json").read_text())
     joints = loadmat(str(Path(record["root"]) / "joints.mat"))["joints"]

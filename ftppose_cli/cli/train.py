@@ -151,12 +151,8 @@ def _build_cache(cache: Path, data: Optional[Path], annotations: Optional[Path],
     from ftppose_cli.training.crop_cache import build_crop_cache
 
     if data is not None:
-        from ftppose_cli.training.teacher_labels import (
-            LSPET_VAL_SCENE,
-            TEACHER_VAL_SCENES,
-            load_lspet_samples,
-            load_teacher_samples,
-        )
+        from ftppose_cli.formats.lspet import LSPET_VAL_SCENE
+        from ftppose_cli.training.teacher_labels import TEACHER_VAL_SCENES, load_lspet_samples, load_teacher_samples
 
         samples = load_teacher_samples(data, frame_step)
         val_scenes = set(TEACHER_VAL_SCENES)

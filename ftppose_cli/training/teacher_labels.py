@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ftppose_cli.formats.joints import COCO_JOINTS, COCO_TO_POSETRACK, JOINT_INDEX, NUM_JOINTS
+from ftppose_cli.formats.lspet import LSPET_JOINTS, LSPET_VAL_COUNT, LSPET_VAL_SCENE
 from ftppose_cli.training.crop_cache import PersonSample
 
 # BlazePose landmark index for each PoseTrack joint that exists in BlazePose.
@@ -61,13 +62,6 @@ HEAD_FROM_FACE: dict[str, tuple[float, float, float]] = {
     "head_bottom": (1.281, -1.459, 0.736),
 }
 _COCO_INDEX = {name: i for i, name in enumerate(COCO_JOINTS)}
-# LSPet's 14 joints in joints.mat order; "neck" is PoseTrack's head_bottom (MPII's upper neck).
-LSPET_JOINTS: tuple[str, ...] = (
-    "right_ankle", "right_knee", "right_hip", "left_hip", "left_knee", "left_ankle", "right_wrist",
-    "right_elbow", "right_shoulder", "left_shoulder", "left_elbow", "left_wrist", "head_bottom", "head_top",
-)
-LSPET_VAL_COUNT = 1000  # LSPet's last 1,000 images: the validation split
-LSPET_VAL_SCENE = "lspet_val"
 # Training images per LSPet "scene" (consecutive images) for the scene-balanced draws: at scene power
 # 0.35 this gives LSPet about 60 % of the draws next to the video corpus (9,000 one-image scenes would
 # give it over 95 %, and the video scenes' crowds, seated people and motion would be drawn too rarely).

@@ -34,12 +34,12 @@ from torch.utils.data import DataLoader
 
 from ftppose_cli.atomic import atomic_write, atomic_write_text
 from ftppose_cli.evaluation.pck import pck, side_agnostic_pck
+from ftppose_cli.formats.lspet import LSPET_VAL_SCENE
 from ftppose_cli.models.checkpoint import load_state_checked, save_checkpoint
 from ftppose_cli.models.decoding import decode_output, heatmap_to_input
 from ftppose_cli.models.ftppose import FTPPose, config_for
 from ftppose_cli.training.datasets import CropCache, PoseWindowDataset
 from ftppose_cli.training.targets import heatmap_loss
-from ftppose_cli.training.teacher_labels import LSPET_VAL_SCENE
 
 
 @dataclass

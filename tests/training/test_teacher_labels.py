@@ -128,7 +128,8 @@ def test_lspet_people_take_ground_truth_limbs_and_thunder_faces(tmp_path) -> Non
 
     from scipy.io import savemat
 
-    from ftppose_cli.training.teacher_labels import LSPET_JOINTS, LSPET_VAL_COUNT, LSPET_VAL_SCENE, load_lspet_samples
+    from ftppose_cli.formats.lspet import LSPET_JOINTS, LSPET_VAL_COUNT, LSPET_VAL_SCENE
+    from ftppose_cli.training.teacher_labels import load_lspet_samples
 
     count = LSPET_VAL_COUNT + 2
     joints = np.zeros((14, 3, count))

@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 
 from ftppose_cli.errors import InputError
-from ftppose_cli.evaluation.lspet import LSPET_DATASET, load_lspet_val, lspet_person
 from ftppose_cli.formats.joints import JOINT_INDEX, NUM_JOINTS
-from ftppose_cli.training.teacher_labels import LSPET_JOINTS
+from ftppose_cli.formats.lspet import LSPET_DATASET, LSPET_JOINTS, load_lspet_val, lspet_person
 
 LSPET = Path("/work/cache/lspet")
 

@@ -1,10 +1,11 @@
-"""LSPet's validation split as held-out people: one annotated person per image, 14 joints.
+"""LSPet: its joint order, its validation split, and that split read as held-out people.
 
 LSPet (``images/im00001.jpg``.. and ``joints.mat``, 14 x 3 x N: x, y, visible) keeps its last
 ``LSPET_VAL_COUNT`` images out of training (:mod:`ftppose_cli.training.teacher_labels`), so they
-measure the pose model on sports people unlike the video scenes. Each becomes an
-:class:`AnnotatedPerson` of dataset ``lspet_val`` that :func:`heldout.score_predictions` scores
-unchanged:
+measure the pose model on sports people unlike the video scenes. Training and scoring both read
+LSPet, so its layout lives here, below both. Each validation image becomes an
+:class:`AnnotatedPerson` of dataset ``lspet_val`` that
+:func:`ftppose_cli.evaluation.heldout.score_predictions` scores unchanged:
 
 * joints: LSPet's 12 limb joints, its neck as ``head_bottom`` and its head top as ``head_top``;
   a joint counts when LSPet marks it visible and it lies inside the image (the training rule);
@@ -24,8 +25,14 @@ import numpy as np
 from ftppose_cli.errors import InputError
 from ftppose_cli.formats.joints import JOINT_INDEX, NUM_JOINTS
 from ftppose_cli.formats.keypoint_annotations import AnnotatedPerson
-from ftppose_cli.training.teacher_labels import LSPET_JOINTS, LSPET_VAL_COUNT, LSPET_VAL_SCENE
 
+# LSPet's 14 joints in joints.mat order; "neck" is PoseTrack's head_bottom (MPII's upper neck).
+LSPET_JOINTS: tuple[str, ...] = (
+    "right_ankle", "right_knee", "right_hip", "left_hip", "left_knee", "left_ankle", "right_wrist",
+    "right_elbow", "right_shoulder", "left_shoulder", "left_elbow", "left_wrist", "head_bottom", "head_top",
+)
+LSPET_VAL_COUNT = 1000  # LSPet's last 1,000 images: the validation split
+LSPET_VAL_SCENE = "lspet_val"
 LSPET_DATASET = LSPET_VAL_SCENE  # "lspet_val"
 
 BoxOf = Callable[[np.ndarray, int, int], np.ndarray]  # (14, 3) joints, width, height -> xyxy
