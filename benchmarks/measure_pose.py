@@ -36,13 +36,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ftppose_cli.benchmarking.heldout import EndToEndPredictions, evaluate_heldout, predict_end_to_end
 from ftppose_cli.benchmarking.runner import with_window
-from ftppose_cli.evaluation.end_to_end import EndToEndPredictions, predict_end_to_end, score_end_to_end
+from ftppose_cli.evaluation.end_to_end import score_end_to_end
 from ftppose_cli.evaluation.heldout import (
     HeldoutResult,
     HeldoutSet,
     average_pose_baseline,
-    evaluate_heldout,
     fixed_pose_baseline,
     load_heldout,
     score_predictions,

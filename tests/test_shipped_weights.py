@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 from ftppose_cli import PoseEstimator, load_model
+from ftppose_cli.benchmarking.heldout import evaluate_heldout
 from ftppose_cli.detection.detector import PersonDetector
-from ftppose_cli.evaluation.heldout import average_pose_baseline, evaluate_heldout, load_heldout
+from ftppose_cli.evaluation.heldout import average_pose_baseline, load_heldout
 from ftppose_cli.formats.joints import JOINT_INDEX
 from ftppose_cli.runtime import default_detector_weights, default_pose_weights
 

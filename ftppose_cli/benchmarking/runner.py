@@ -32,11 +32,11 @@ from pathlib import Path
 import torch
 
 from ftppose_cli.benchmarking.flops import count_stage_flops
+from ftppose_cli.benchmarking.heldout import evaluate_heldout
 from ftppose_cli.benchmarking.memory import PeakMemory
 from ftppose_cli.benchmarking.timing import Timing, time_callable
 from ftppose_cli.errors import FtpposeError
-from ftppose_cli.evaluation.heldout import HeldoutResult, HeldoutSet, average_pose_baseline, evaluate_heldout, \
-    load_heldout
+from ftppose_cli.evaluation.heldout import HeldoutResult, HeldoutSet, average_pose_baseline, load_heldout
 from ftppose_cli.models.checkpoint import load_model
 from ftppose_cli.models.ftppose import FTPPose, create_model
 from ftppose_cli.models.pruning import keep_count

@@ -7,7 +7,7 @@ ground truth does (PoseTrack21 files carry ``person_id``).
 Arguments and rendering only; the metric lives in
 :mod:`ftppose_cli.evaluation.scoring`. Two modes: scoring existing files
 (``--gt`` + ``--pred``), and running the pipeline over a PoseTrack split first
-(``--data`` + ``--split``, :mod:`ftppose_cli.evaluation.run`), which under
+(``--data`` + ``--split``, :mod:`ftppose_cli.pipeline.split`), which under
 ``torchrun --nproc_per_node N`` shares the sequences between the processes
 and scores on rank 0.
 """
@@ -140,9 +140,9 @@ def eval_command(
 def _run_split(data: Path, split: str, boxes: str, weights: Path | None, pruning_ratio: float, device: str,
                out: Path, version: str | None, err: Console, detector: Path | None = None, det_thr: float | None = None,
                det_size: int | None = None, ranks: Ranks = Ranks()):
-    from ftppose_cli.evaluation.run import predict_split
     from ftppose_cli.pipeline.annotate import AnnotateOptions
     from ftppose_cli.pipeline.builder import build_annotator
+    from ftppose_cli.pipeline.split import predict_split
 
     check_folder(out)
     options = AnnotateOptions(output_dir=out, write_video=False, overwrite=True,

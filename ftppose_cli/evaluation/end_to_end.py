@@ -7,22 +7,19 @@ who it finds, and how its boxes sit on them. This module scores the pair.
 * Each image's detections are matched one-to-one to its annotated people, greedily by detection
   score (the rule of the detector's own held-out measurement): a detection takes the
   still-unmatched person whose ground-truth box it overlaps most, if that IoU is at least 0.5.
-* The pose model runs on the matched detection boxes.
+* The pose model runs on the matched detection boxes
+  (:func:`ftppose_cli.benchmarking.heldout.predict_end_to_end`, which uses :func:`match_people`).
 * PCK counts every labelled joint of every annotated person, against the ground-truth box's
   longer side as in the held-out figures: the joints of a person no detection matched are misses.
   Detections that match nobody (false positives, unannotated people) cost nothing here; the
   detector's precision is measured by ``benchmarks/measure_detector.py``.
 
-It imports neither torch nor a model: the detector and the pose model come in as callables, so
-the benchmark runs ours and the teachers through the same code.
+Matching and scoring only: no model runs here and torch is never imported.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -32,11 +29,6 @@ from ftppose_cli.formats.keypoint_annotations import AnnotatedPerson
 MATCH_IOU = 0.5
 E2E_THRESHOLDS: tuple[float, ...] = (0.1, 0.2)
 OVERALL = "overall"
-
-# image -> (boxes (n, 4) xyxy, scores (n,)) in image pixels
-Detect = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
-# image, boxes (k, 4) -> joints (k, J, 2) in image pixels
-Estimate = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -70,52 +62,6 @@ def match_people(gt_boxes: np.ndarray, det_boxes: np.ndarray, det_scores: np.nda
         if candidates[g] >= iou_threshold:
             matched[g] = d
     return matched
-
-
-@dataclass(frozen=True)
-class EndToEndPredictions:
-    """Joints ``(n, J, 2)`` for the annotated people (NaN where not found), whether each was found,
-    the matched detection box ``(n, 4)`` (NaN where not found) and the number of detections per image."""
-
-    pred: np.ndarray
-    found: np.ndarray
-    boxes: np.ndarray
-    detections: dict[Path, int]
-    seconds_detect: float = 0.0
-    seconds_pose: float = 0.0
-
-
-def predict_end_to_end(people: list[AnnotatedPerson], image: Callable[[Path], np.ndarray], detect: Detect,
-                       estimate: Estimate, iou_threshold: float = MATCH_IOU) -> EndToEndPredictions:
-    """Detect on every image of ``people``, match, and run ``estimate`` on the matched detection boxes."""
-    n = len(people)
-    joints = people[0].keypoints.shape[0] if n else 0
-    pred = np.full((n, joints, 2), np.nan, np.float64)
-    found = np.zeros(n, bool)
-    boxes = np.full((n, 4), np.nan, np.float64)
-    by_image: dict[Path, list[int]] = {}
-    for i, person in enumerate(people):
-        by_image.setdefault(person.image, []).append(i)
-    detections: dict[Path, int] = {}
-    seconds_detect = seconds_pose = 0.0
-    for path, index in by_image.items():
-        picture = image(path)
-        start = time.perf_counter()
-        det_boxes, det_scores = detect(picture)
-        seconds_detect += time.perf_counter() - start
-        det_boxes = np.asarray(det_boxes, np.float64).reshape(-1, 4)
-        detections[path] = len(det_boxes)
-        matched = match_people(np.stack([people[i].box_xyxy for i in index]), det_boxes, det_scores, iou_threshold)
-        hit = [(i, d) for i, d in zip(index, matched) if d >= 0]
-        if not hit:
-            continue
-        given = np.stack([det_boxes[d] for _, d in hit])
-        start = time.perf_counter()
-        xy = np.asarray(estimate(picture, given), np.float64)
-        seconds_pose += time.perf_counter() - start
-        for k, (i, _) in enumerate(hit):
-            pred[i], found[i], boxes[i] = xy[k], True, given[k]
-    return EndToEndPredictions(pred, found, boxes, detections, seconds_detect, seconds_pose)
 
 
 @dataclass(frozen=True)

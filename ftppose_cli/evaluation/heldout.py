@@ -10,28 +10,24 @@ joints a person's layout labels are the joints scored (COCO people are not
 scored on head_bottom / head_top, PoseTrack people never on the ears), and
 PoseTrack's ``bbox_head`` gives PCKh.
 
-Every person is cropped exactly as the video pipeline crops it and run on a
-K-frame window made by repeating the still (:meth:`PoseEstimator.estimate_stills`),
-so window-3 models are scored with the same code as single-frame ones.
+This module scores predictions and image-blind baselines; it runs no model
+and imports no torch. Running the pose model on these people is
+:mod:`ftppose_cli.benchmarking.heldout`.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
 
+from ftppose_cli.crops import normalise_poses, place_poses
 from ftppose_cli.errors import InputError
 from ftppose_cli.evaluation.pck import facing_calls, pck, pck_interval, per_joint_pck, side_agnostic_pck
-from ftppose_cli.formats.joints import JOINT_INDEX, NUM_JOINTS, POSETRACK_JOINTS, flip_permutation
+from ftppose_cli.formats.joints import JOINT_INDEX, POSETRACK_JOINTS, flip_permutation
 from ftppose_cli.formats.keypoint_annotations import AnnotatedPerson, load_annotated_people
-from ftppose_cli.models.ftppose import FTPPose
-from ftppose_cli.crops import normalise_poses, place_poses
-from ftppose_cli.pipeline.estimator import PoseEstimator
 
 PCK_THRESHOLDS: tuple[float, ...] = (0.05, 0.1, 0.2)
 DIAGNOSTIC_THRESHOLD = 0.2  # per-joint and side-agnostic PCK
@@ -160,58 +156,6 @@ def score_predictions(people: list[AnnotatedPerson], pred: np.ndarray) -> dict[s
         scores[name] = _group_scores([people[i] for i in index], pred[index])
     scores[OVERALL] = _group_scores(people, pred)
     return scores
-
-
-def _scaled_box(person: AnnotatedPerson, box_scale: dict[str, float]) -> np.ndarray:
-    """The person's box scaled about its centre by its layout's factor (1 when not given)."""
-    factor = box_scale.get(person.layout, 1.0)
-    centre = (person.box_xyxy[:2] + person.box_xyxy[2:]) / 2
-    half = (person.box_xyxy[2:] - person.box_xyxy[:2]) / 2 * factor
-    return np.concatenate([centre - half, centre + half])
-
-
-def predict_people(heldout: HeldoutSet, estimator: PoseEstimator,
-                   box_scale: dict[str, float] | None = None) -> tuple[np.ndarray, float]:
-    """Image-pixel predictions ``(n, J, 2)`` for every person, and the seconds spent in the model.
-
-    ``box_scale`` (layout -> factor) changes only the box the model is given,
-    never the PCK reference: datasets draw boxes differently (PoseTrack's
-    ``bbox`` is looser around the body than the boxes the model trained on),
-    and this measures how much that convention costs.
-    """
-    by_image: dict[Path, list[int]] = {}
-    for i, person in enumerate(heldout.people):
-        by_image.setdefault(person.image, []).append(i)
-    pred = np.zeros((len(heldout.people), NUM_JOINTS, 2), np.float32)
-    seconds = 0.0
-    for path, index in by_image.items():
-        image = heldout.image(path)
-        boxes = np.stack([_scaled_box(heldout.people[i], box_scale or {}) for i in index])
-        start = time.perf_counter()
-        ((xy, _),) = estimator.estimate_stills([image], [boxes])
-        seconds += time.perf_counter() - start
-        pred[index] = xy
-    return pred, seconds
-
-
-def evaluate_heldout(
-    model: FTPPose,
-    data: HeldoutSet | str | Path,
-    epsilon: float = 0.0,
-    flip_test: bool = False,
-    device: torch.device | str = "cpu",
-    half: bool = False,
-    box_scale: dict[str, float] | None = None,
-) -> HeldoutResult:
-    """PCK@0.05/0.1/0.2 (box's longer side) and PCKh@0.5 of ``model`` at pruning ratio ``epsilon``.
-
-    ``box_scale``: see :func:`predict_people`.
-    """
-    heldout = data if isinstance(data, HeldoutSet) else load_heldout(data)
-    estimator = PoseEstimator(model, device=device, epsilon=epsilon, half=half, flip_test=flip_test)
-    pred, seconds = predict_people(heldout, estimator, box_scale)
-    return HeldoutResult("model", score_predictions(heldout.people, pred), epsilon, flip_test,
-                         crops=len(heldout.people), seconds=seconds)
 
 
 def average_pose_predictions(people: list[AnnotatedPerson]) -> np.ndarray:

@@ -30,13 +30,13 @@ from ftppose_cli.formats.detections import BoxesByFrame
 from ftppose_cli.inputs import AnnotateInput
 from ftppose_cli.pipeline.estimator import PoseEstimator
 from ftppose_cli.pipeline.sinks import PoseTrackWriter
-from ftppose_cli.poses import PoseResult
 from ftppose_cli.pipeline.tracking import PersonTracker
 from ftppose_cli.pipeline.windows import FrameEntry, WindowScheduler
+from ftppose_cli.poses import PoseResult
 from ftppose_cli.runtime import release_freed_memory
 from ftppose_cli.video.frame_range import FrameRange
-from ftppose_cli.video.images import ImageFrames, ImageWriter
 from ftppose_cli.video.frames import Frame, VideoInfo
+from ftppose_cli.video.images import ImageFrames, ImageWriter
 from ftppose_cli.video.reader import VideoReader
 from ftppose_cli.video.writer import VideoWriter
 

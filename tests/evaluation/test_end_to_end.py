@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from ftppose_cli.evaluation.end_to_end import box_iou, match_people, predict_end_to_end, score_end_to_end
+from ftppose_cli.evaluation.end_to_end import box_iou, match_people, score_end_to_end
 from ftppose_cli.formats.joints import JOINT_INDEX, NUM_JOINTS
-from ftppose_cli.formats.keypoint_annotations import AnnotatedPerson
-
-
-def _person(box, dataset="d", image="a.jpg", labelled=None) -> AnnotatedPerson:
-    box = np.asarray(box, np.float32)
-    rng = np.random.default_rng(int(box.sum()))
-    kp = box[:2] + rng.uniform(0.1, 0.9, (NUM_JOINTS, 2)) * (box[2:] - box[:2])
-    mask = np.ones(NUM_JOINTS, bool) if labelled is None else np.asarray(labelled, bool)
-    return AnnotatedPerson(dataset, Path(image), box, kp.astype(np.float32), mask, None)
+from tests import heldout_factory
 
 
 def test_iou_of_hand_drawn_boxes() -> None:
@@ -51,7 +39,7 @@ def test_people_not_found_count_every_joint_as_missed() -> None:
     found_box, missed_box = [0, 0, 50, 100], [200, 0, 250, 100]  # reference 100: 10 / 20 px at PCK@0.1 / 0.2
     labelled = np.zeros(NUM_JOINTS, bool)
     labelled[[JOINT_INDEX[n] for n in ("nose", "left_wrist", "right_wrist", "left_ankle")]] = True
-    people = [_person(found_box, "a", labelled=labelled), _person(missed_box, "b")]
+    people = [heldout_factory.person(found_box, "a", labelled=labelled), heldout_factory.person(missed_box, "b")]
     pred = np.full((2, NUM_JOINTS, 2), np.nan)
     pred[0] = people[0].keypoints
     pred[0, JOINT_INDEX["left_wrist"], 0] += 15     # within 0.2, not 0.1
@@ -67,35 +55,3 @@ def test_people_not_found_count_every_joint_as_missed() -> None:
     low, high = overall.pck_interval[0.2]
     assert 0.0 <= low <= overall.pck[0.2] <= high <= 1.0
     assert overall.to_dict()["pck@0.2"] == overall.pck[0.2]
-
-
-def test_pose_runs_on_the_matched_detection_boxes_per_image() -> None:
-    people = [_person([0, 0, 50, 100], image="a.jpg"), _person([100, 0, 150, 100], image="a.jpg"),
-              _person([0, 0, 40, 80], image="b.jpg")]
-    detections = {  # image a: one person found with a shifted box, plus a stray; image b: nothing
-        "a.jpg": (np.array([[2, 3, 52, 103], [300, 300, 320, 340]], np.float32), np.array([0.9, 0.7])),
-        "b.jpg": (np.zeros((0, 4), np.float32), np.zeros(0)),
-    }
-    images = {name: np.full((4, 4, 3), i, np.uint8) for i, name in enumerate(detections)}
-    given = []
-
-    def detect(image):
-        return detections[list(images)[int(image[0, 0, 0])]]
-
-    def estimate(image, boxes):
-        given.append(boxes.copy())
-        return np.repeat(boxes[:, None, :2], NUM_JOINTS, axis=1)  # every joint at the box's corner
-
-    run = predict_end_to_end(people, lambda path: images[str(path)], detect, estimate)
-    assert run.found.tolist() == [True, False, False]
-    assert len(given) == 1  # no pose call for an image where nobody was found
-    np.testing.assert_allclose(given[0], [[2, 3, 52, 103]])
-    np.testing.assert_allclose(run.pred[0], np.broadcast_to([2, 3], (NUM_JOINTS, 2)))
-    assert np.isnan(run.pred[1:]).all() and np.isnan(run.boxes[1:]).all()
-    assert run.detections == {Path("a.jpg"): 2, Path("b.jpg"): 0}
-
-
-def test_module_does_not_import_torch() -> None:
-    code = "import sys, ftppose_cli.evaluation.end_to_end; sys.exit('torch' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
-                          check=False).returncode == 0

@@ -1,4 +1,4 @@
-"""Held-out PCK: reading COCO / PoseTrack18 JSON, scoring by hand-checkable numbers, the average-pose baseline."""
+"""Held-out PCK: reading COCO / PoseTrack18 JSON, the average-pose and fixed-pose baselines."""
 
 from __future__ import annotations
 
@@ -6,127 +6,20 @@ import json
 import shutil
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
-import torch
 
 import ftppose_cli.evaluation.heldout as heldout
+from ftppose_cli.crops import normalise_poses
 from ftppose_cli.errors import InputError
+from ftppose_cli.formats.joints import JOINT_INDEX, NUM_JOINTS
 from ftppose_cli.formats.keypoint_annotations import AnnotatedPerson
-from ftppose_cli.formats.joints import COCO_JOINTS, JOINT_INDEX, NUM_JOINTS, POSETRACK_JOINTS
-from ftppose_cli.models.ftppose import create_model
-
-# Person A (COCO): box 60 x 100 -> reference 100 px; every COCO joint labelled.
-BOX_A = [20.0, 10.0, 60.0, 100.0]
-# Person P (PoseTrack): box 50 x 200 -> reference 200 px; head box 30 x 40 -> diagonal 50 -> head size 30.
-BOX_P = [100.0, 20.0, 50.0, 200.0]
-HEAD_P = [110.0, 20.0, 30.0, 40.0]
-# Person Q (PoseTrack): no bbox, three joints -> the keypoint box, 20 x 120 -> reference 120; no head box.
-Q_JOINTS = {"nose": (250.0, 40.0), "left_shoulder": (240.0, 80.0), "right_ankle": (260.0, 160.0)}
-
-
-def _pose(box: list[float], seed: int) -> np.ndarray:
-    """Joints (17, 2) in our order, inside the box."""
-    rng = np.random.default_rng(seed)
-    x, y, w, h = box
-    return np.stack([x + rng.uniform(0.1, 0.9, NUM_JOINTS) * w, y + rng.uniform(0.1, 0.9, NUM_JOINTS) * h], 1)
-
-
-GT_A = _pose(BOX_A, 1)
-GT_P = _pose(BOX_P, 2)
-
-
-def _offsets(joints_by_px: dict[float, list[str]]) -> np.ndarray:
-    """Horizontal prediction error per joint, in pixels."""
-    out = np.zeros(NUM_JOINTS)
-    for px, names in joints_by_px.items():
-        for name in names:
-            out[JOINT_INDEX[name]] = px
-    return out
-
-
-# A (ref 100: PCK thresholds 5 / 10 / 20 px). head_bottom and head_top are not COCO joints: huge errors, unscored.
-OFFSETS_A = _offsets({
-    0: ["nose", "left_ear", "right_ear", "left_shoulder", "right_shoulder"],
-    7: ["left_elbow", "right_elbow", "left_wrist", "right_wrist"],
-    15: ["left_hip", "right_hip", "left_knee", "right_knee"],
-    30: ["left_ankle", "right_ankle"],
-    500: ["head_bottom", "head_top"],
-})
-# P (ref 200: 10 / 20 / 40 px; head 30: PCKh 15 px). Ears are labelled in the file but PoseTrack never scores them.
-OFFSETS_P = _offsets({
-    5: ["nose", "head_bottom", "head_top"],
-    12: ["left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist"],
-    50: ["left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle"],
-    1000: ["left_ear", "right_ear"],
-})
-
-
-def _coco_keypoints(pose: np.ndarray) -> list[float]:
-    out = []
-    for name in COCO_JOINTS:
-        x, y = pose[JOINT_INDEX[name]] if name in JOINT_INDEX else (33.0, 33.0)  # eyes: labelled, never scored
-        out += [float(x), float(y), 2]
-    return out
-
-
-def _write_dataset(root: Path) -> Path:
-    """A COCO folder and a PoseTrack18 folder laid out as mmpose ships them."""
-    coco = root / "coco_set"
-    coco.mkdir(parents=True)
-    cv2.imwrite(str(coco / "a.jpg"), np.zeros((140, 120, 3), np.uint8))
-    categories = [{"id": 1, "name": "person", "keypoints": list(COCO_JOINTS)}]
-    document = {
-        "categories": categories,
-        "images": [{"id": 1, "file_name": "a.jpg"}],
-        "annotations": [
-            {"id": 10, "image_id": 1, "bbox": BOX_A, "iscrowd": 0, "keypoints": _coco_keypoints(GT_A)},
-            {"id": 11, "image_id": 1, "bbox": [0, 0, 50, 50], "iscrowd": 1, "keypoints": _coco_keypoints(GT_A)},
-            {"id": 12, "image_id": 1, "bbox": [0, 0, 50, 50], "iscrowd": 0, "keypoints": [0] * 51},
-        ],
-    }
-    (coco / "test_coco.json").write_text(json.dumps(document))
-    # A second copy of the same people (as COCO-WholeBody next to COCO): must not count twice.
-    (coco / "test_coco_wholebody.json").write_text(json.dumps(document))
-    # Detections: a JSON list, not ground truth.
-    (coco / "detections.json").write_text(json.dumps([{"image_id": 1, "bbox": BOX_A, "score": 0.9}]))
-
-    track = root / "posetrack"
-    (track / "images" / "val" / "seq").mkdir(parents=True)
-    (track / "annotations" / "val").mkdir(parents=True)
-    cv2.imwrite(str(track / "images" / "val" / "seq" / "000000.jpg"), np.zeros((240, 320, 3), np.uint8))
-    kp_p = np.concatenate([GT_P, np.ones((NUM_JOINTS, 1))], 1).ravel().tolist()
-    kp_q = [0.0] * (3 * NUM_JOINTS)
-    for name, (x, y) in Q_JOINTS.items():
-        kp_q[3 * JOINT_INDEX[name]: 3 * JOINT_INDEX[name] + 3] = [x, y, 1]
-    (track / "annotations" / "val" / "seq.json").write_text(json.dumps({
-        "categories": [{"id": 1, "name": "person", "keypoints": list(POSETRACK_JOINTS)}],
-        "images": [{"id": 5, "file_name": "images/val/seq/000000.jpg"}],
-        "annotations": [
-            {"id": 1, "image_id": 5, "bbox": BOX_P, "bbox_head": HEAD_P, "keypoints": kp_p},
-            {"id": 2, "image_id": 5, "keypoints": kp_q},
-        ],
-    }))
-    return root
-
-
-def _gt_prediction(people: list[AnnotatedPerson]) -> dict[tuple, np.ndarray]:
-    """Predictions keyed by box: the ground truth moved right by the planned offsets."""
-    out = {}
-    for p in people:
-        pred = p.keypoints.astype(np.float64).copy()
-        if p.dataset == "coco_set":
-            pred[:, 0] += OFFSETS_A
-        elif p.head_size is not None:
-            pred[:, 0] += OFFSETS_P
-        out[tuple(np.round(p.box_xyxy, 2))] = pred
-    return out
+from tests import heldout_factory
 
 
 @pytest.fixture
 def dataset(tmp_path: Path) -> Path:
-    return _write_dataset(tmp_path / "heldout")
+    return heldout_factory.write_dataset(tmp_path / "heldout")
 
 
 def test_reads_people_once_with_their_scored_joints(dataset: Path) -> None:
@@ -144,89 +37,6 @@ def test_reads_people_once_with_their_scored_joints(dataset: Path) -> None:
     np.testing.assert_allclose(q.box_xyxy, [240, 40, 260, 160])
     assert q.reference == 120.0 and q.head_size is None and q.labelled.sum() == 3
     assert p.image.name == "000000.jpg" and p.image.is_file()
-
-
-def test_pck_of_controlled_predictions_matches_hand_count(dataset: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    data = heldout.load_heldout(dataset)
-    planned = _gt_prediction(data.people)
-    calls = []
-
-    def fake_estimate_stills(self, images, boxes):
-        calls.append((self.epsilon, self.flip_test, self.window))
-        xy = np.stack([planned[tuple(np.round(b, 2))] for b in boxes[0]]).astype(np.float32)
-        return [(xy, np.ones(xy.shape[:2], np.float32))]
-
-    monkeypatch.setattr(heldout.PoseEstimator, "estimate_stills", fake_estimate_stills)
-    model = create_model("tiny", depth=2, temporal_depth=1)
-    result = heldout.evaluate_heldout(model, data, epsilon=0.5, flip_test=True)
-    assert {c for c in calls} == {(0.5, True, 3)} and len(calls) == 2  # one call per image
-
-    coco = result.scores["coco_set"]
-    assert (coco.people, coco.joints) == (1, 15)
-    assert coco.pck == pytest.approx({0.05: 5 / 15, 0.1: 9 / 15, 0.2: 13 / 15})
-    assert coco.pckh is None and coco.head_people == 0
-    track = result.scores["posetrack"]
-    assert (track.people, track.joints) == (2, 18)
-    # P: 3 joints within 10 px, 9 within 20 and 40 px; Q: 3 exact joints.
-    assert track.pck == pytest.approx({0.05: 6 / 18, 0.1: 12 / 18, 0.2: 12 / 18})
-    assert (track.head_people, track.head_joints) == (1, 15)
-    assert track.pckh == pytest.approx(9 / 15)
-    overall = result.overall
-    assert (overall.people, overall.joints) == (3, 33)
-    assert overall.pck == pytest.approx({0.05: 11 / 33, 0.1: 21 / 33, 0.2: 25 / 33})
-    assert overall.pckh == pytest.approx(9 / 15)
-    assert result.crops == 3 and result.ms_per_crop is not None
-    assert json.loads(json.dumps(result.to_dict()))["scores"]["overall"]["pck@0.1"] == pytest.approx(21 / 33)
-
-
-def test_real_model_predictions_come_back_to_image_pixels(dataset: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A K=3 model whose heatmaps peak at the crop centre predicts each box's centre."""
-    torch.manual_seed(0)
-    model = create_model("tiny", depth=2, temporal_depth=1).eval()
-    h, w = model.config.heatmap_size
-    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij")
-    # Heatmap cell c covers input pixels around (c + 0.5) * 4 - 0.5; the crop centre (W/2, H/2) sits at c = W/8 - 0.375.
-    cx, cy = model.config.img_size[1] / 8 - 0.375, model.config.img_size[0] / 8 - 0.375
-    peak = torch.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / (2 * 2.0**2))
-    windows = []
-
-    def centred(last, key_intermediate, epsilon=0.0, merge=None):
-        windows.append(tuple(last.shape))
-        return peak.expand(last.shape[0], model.config.num_joints, h, w).clone()
-
-    monkeypatch.setattr(model, "decode_window", centred)
-    data = heldout.load_heldout(dataset)
-    pred, _ = heldout.predict_people(data, heldout.PoseEstimator(model))
-    assert all(shape[1] == 3 for shape in windows)  # the still repeated into a 3-frame window
-    for person, xy in zip(data.people, pred):
-        centre = (person.box_xyxy[:2] + person.box_xyxy[2:]) / 2
-        np.testing.assert_allclose(xy, np.broadcast_to(centre, xy.shape), atol=1.0)
-
-
-def test_box_scale_changes_the_given_box_of_its_layout_only(dataset: Path) -> None:
-    class Recorder:
-        """Stands in for the estimator and keeps the boxes it is given."""
-
-        def __init__(self) -> None:
-            self.boxes: list[np.ndarray] = []
-
-        def estimate_stills(self, images, boxes):
-            self.boxes += boxes
-            return [(np.zeros((len(boxes[0]), NUM_JOINTS, 2)), None)]
-
-    data = heldout.load_heldout(dataset)
-    recorder = Recorder()
-    heldout.predict_people(data, recorder, box_scale={"posetrack18": 0.5})
-    given = np.concatenate(recorder.boxes)
-    by_image: dict[Path, list] = {}
-    for person in data.people:  # predict_people groups by image in first-seen order
-        by_image.setdefault(person.image, []).append(person)
-    people = [p for group in by_image.values() for p in group]
-    for person, box in zip(people, given):
-        size, given_size = person.box_xyxy[2:] - person.box_xyxy[:2], box[2:] - box[:2]
-        np.testing.assert_allclose(given_size, size * (0.5 if person.layout == "posetrack18" else 1.0))
-        np.testing.assert_allclose(box[:2] + box[2:], person.box_xyxy[:2] + person.box_xyxy[2:])
-    assert {p.layout for p in people} == {"coco", "posetrack18"}
 
 
 def test_average_pose_is_leave_one_out() -> None:
@@ -249,8 +59,6 @@ def test_average_pose_is_leave_one_out() -> None:
 
 
 def test_fixed_pose_baseline_places_one_pose_in_every_box() -> None:
-    from ftppose_cli.crops import normalise_poses
-
     unit = np.random.default_rng(1).uniform(0.2, 0.8, (NUM_JOINTS, 2))
     boxes = [[0, 0, 30, 40], [100, 50, 160, 130]]
     people = [AnnotatedPerson("d", Path("x.jpg"), np.array(b, np.float32),
@@ -275,16 +83,3 @@ def test_missing_image_names_the_json(dataset: Path) -> None:
     shutil.rmtree(dataset / "posetrack" / "images")
     with pytest.raises(InputError, match=r"seq\.json.*not found"):
         heldout.load_heldout(dataset)
-
-
-def test_real_heldout_set(shared_data: Path) -> None:
-    data = heldout.load_heldout(shared_data / "heldout")
-    counts = {name: sum(p.dataset == name for p in data.people) for name in data.datasets}
-    assert counts == {"mmpose_coco": 12, "mmpose_posetrack18": 14}
-    assert all(p.head_size is not None for p in data.people if p.dataset == "mmpose_posetrack18")
-    baseline = heldout.average_pose_baseline(data).overall
-    assert baseline.people == 26 and 0.0 < baseline.pck[0.05] <= baseline.pck[0.1] <= baseline.pck[0.2] < 1.0
-    torch.manual_seed(0)
-    model = create_model("tiny", depth=2, temporal_depth=1)
-    result = heldout.evaluate_heldout(model, data, epsilon=0.5)
-    assert result.overall.joints == baseline.joints and result.crops == 26

@@ -1,5 +1,9 @@
 """Run mode of `eval`: predict every sequence of a PoseTrack split, then score it.
 
+Running the model is the pipeline's job, so this lives here; the scoring it
+ends with is :func:`ftppose_cli.evaluation.scoring.evaluate_folders`, which
+reads files and knows nothing of models.
+
 PoseTrack ships each sequence as a folder of JPEGs with one annotation file;
 the prediction must list the same frames, in the same order, with the same
 file names. :class:`SequenceFrames` reads the frames the annotation lists
