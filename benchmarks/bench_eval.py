@@ -24,7 +24,8 @@ import numpy as np
 
 from ftppose_cli.evaluation.scoring import evaluate_folders
 from ftppose_cli.formats.joints import NUM_JOINTS
-from ftppose_cli.formats.posetrack import PoseTrackFrame, PoseTrackPeople, PoseTrackSequence, write_sequence
+from ftppose_cli.formats.posetrack import PoseTrackFrame, PoseTrackPeople, PoseTrackSequence
+from ftppose_cli.formats.posetrack_writer import write_sequence
 
 WIDTH, HEIGHT = 1920, 1080
 

@@ -66,7 +66,8 @@ from ftppose_cli.evaluation.hota import FIELDS as HOTA_FIELDS
 from ftppose_cli.evaluation.hota import HotaCounts, combine, sequence_counts
 from ftppose_cli.evaluation.mot import (ClearMotAccumulator, MotCounts, MotScores, counts_of, mot_scores,
                                         nan_skipping_mean)
-from ftppose_cli.formats.posetrack import PoseTrackFrame, PoseTrackPeople, PoseTrackSequence, read_sequence
+from ftppose_cli.formats.posetrack import PoseTrackFrame, PoseTrackPeople, PoseTrackSequence
+from ftppose_cli.formats.posetrack_reader import read_sequence
 
 Version = Literal["2017", "2018", "21"]
 VERSIONS: tuple[str, ...] = ("2017", "2018", "21")

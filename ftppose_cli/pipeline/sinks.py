@@ -7,7 +7,7 @@ the file to :mod:`ftppose_cli.formats`, which knows nothing of the pipeline.
 Every decoded frame is listed, also frames with nobody in them, because the
 official evaluator pairs ground-truth and prediction frames by position.
 Frames are collected as small arrays and written through
-:func:`~ftppose_cli.formats.posetrack.write_sequence` on :meth:`close`
+:func:`~ftppose_cli.formats.posetrack_writer.write_sequence` on :meth:`close`
 (temporary file, then published without clobbering a file that
 appeared meanwhile), in the 2018 or 2017 layout. An extra
 ``ftppose`` record says how the file was made and whether the run was
@@ -19,7 +19,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ftppose_cli.atomic import check_writable
-from ftppose_cli.formats.posetrack import PoseTrackFrame, PoseTrackPeople, PoseTrackSequence, write_sequence
+from ftppose_cli.formats.posetrack import PoseTrackFrame, PoseTrackPeople, PoseTrackSequence
+from ftppose_cli.formats.posetrack_writer import write_sequence
 from ftppose_cli.poses import PoseResult
 from ftppose_cli.video.frames import VideoInfo
 

@@ -29,7 +29,8 @@ from ftppose_cli.distributed import Ranks, shard
 from ftppose_cli.errors import InputError
 from ftppose_cli.evaluation.scoring import EvaluationResult, evaluate_folders
 from ftppose_cli.formats.detections import load_boxes
-from ftppose_cli.formats.posetrack import PoseTrackSequence, read_sequence
+from ftppose_cli.formats.posetrack import PoseTrackSequence
+from ftppose_cli.formats.posetrack_reader import read_sequence
 from ftppose_cli.pipeline.annotate import BoxesFileSource, PersonSource, VideoAnnotator, VideoReport
 from ftppose_cli.video.frames import Frame, VideoInfo
 

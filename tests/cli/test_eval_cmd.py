@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from ftppose_cli.cli.app import app, main
 from ftppose_cli.formats.joints import JOINT_INDEX, NUM_JOINTS
-from ftppose_cli.formats.posetrack import PoseTrackFrame, PoseTrackPeople, PoseTrackSequence, write_sequence
+from ftppose_cli.formats.posetrack import PoseTrackFrame, PoseTrackPeople, PoseTrackSequence
+from ftppose_cli.formats.posetrack_writer import write_sequence
 
 runner = CliRunner()
 

@@ -23,8 +23,9 @@ from ftppose_cli.errors import InputError
 from ftppose_cli.evaluation.ap import SCORED_JOINT_INDEX, SCORED_JOINTS
 from ftppose_cli.evaluation.scoring import evaluate_folders, points_in_regions
 from ftppose_cli.formats.joints import JOINT_INDEX, NUM_JOINTS
-from ftppose_cli.formats.posetrack import (PoseTrackFrame, PoseTrackPeople, PoseTrackSequence, read_sequence,
-                                           sequence_document, write_sequence)
+from ftppose_cli.formats.posetrack import PoseTrackFrame, PoseTrackPeople, PoseTrackSequence
+from ftppose_cli.formats.posetrack_reader import read_sequence
+from ftppose_cli.formats.posetrack_writer import sequence_document, write_sequence
 
 HELDOUT_VAL = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "heldout" / "mmpose_posetrack18"
                / "annotations" / "val")

@@ -10,8 +10,9 @@ import pytest
 
 from ftppose_cli.errors import InputError
 from ftppose_cli.formats.joints import JOINT_INDEX, NUM_JOINTS, POSETRACK_CATEGORY
-from ftppose_cli.formats.posetrack import (PoseTrackFrame, PoseTrackPeople, PoseTrackSequence, read_sequence,
-                                           sequence_document, write_sequence)
+from ftppose_cli.formats.posetrack import PoseTrackFrame, PoseTrackPeople, PoseTrackSequence
+from ftppose_cli.formats.posetrack_reader import read_sequence
+from ftppose_cli.formats.posetrack_writer import sequence_document, write_sequence
 
 HELDOUT = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "heldout" / "mmpose_posetrack18"
 

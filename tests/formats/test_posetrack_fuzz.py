@@ -17,8 +17,9 @@ from tests.json_fuzz import FUZZ_SETTINGS, JSON_VALUES, mutated
 
 from ftppose_cli.errors import FtpposeError
 from ftppose_cli.formats.joints import NUM_JOINTS
-from ftppose_cli.formats.posetrack import (PoseTrackFrame, PoseTrackPeople, PoseTrackSequence, parse_sequence,
-                                           read_sequence, sequence_document)
+from ftppose_cli.formats.posetrack import PoseTrackFrame, PoseTrackPeople, PoseTrackSequence
+from ftppose_cli.formats.posetrack_reader import parse_sequence, read_sequence
+from ftppose_cli.formats.posetrack_writer import sequence_document
 
 
 def _valid_sequence() -> PoseTrackSequence:

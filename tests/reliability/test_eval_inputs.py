@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from ftppose_cli.formats.joints import NUM_JOINTS
-from ftppose_cli.formats.posetrack import PoseTrackFrame, PoseTrackPeople, PoseTrackSequence, write_sequence
+from ftppose_cli.formats.posetrack import PoseTrackFrame, PoseTrackPeople, PoseTrackSequence
+from ftppose_cli.formats.posetrack_writer import write_sequence
 
 NAME = "000001_mpii_test"
 
