@@ -27,7 +27,8 @@ import numpy as np
 
 from ftppose_cli.distributed import Ranks, shard
 from ftppose_cli.errors import InputError
-from ftppose_cli.evaluation.scoring import EvaluationResult, evaluate_folders
+from ftppose_cli.evaluation.results import EvaluationResult
+from ftppose_cli.evaluation.scoring import evaluate_folders
 from ftppose_cli.formats.detections import load_boxes
 from ftppose_cli.formats.posetrack import PoseTrackSequence
 from ftppose_cli.formats.posetrack_reader import read_sequence

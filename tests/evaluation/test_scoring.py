@@ -21,7 +21,7 @@ import pytest
 
 from ftppose_cli.errors import InputError
 from ftppose_cli.evaluation.ap import SCORED_JOINT_INDEX, SCORED_JOINTS
-from ftppose_cli.evaluation.scoring import evaluate_folders, points_in_regions
+from ftppose_cli.evaluation.scoring import evaluate_folders
 from ftppose_cli.formats.joints import JOINT_INDEX, NUM_JOINTS
 from ftppose_cli.formats.posetrack import PoseTrackFrame, PoseTrackPeople, PoseTrackSequence
 from ftppose_cli.formats.posetrack_reader import read_sequence
@@ -430,19 +430,6 @@ def test_unlabelled_frames(tmp_path: Path) -> None:
     folders = _write(tmp_path, [gt], [pred])
     assert evaluate_folders(*folders, "2018").ap.total == 100.0
     assert evaluate_folders(*folders, "21").ap.total == pytest.approx(200 / 3)
-
-
-def test_points_in_regions_strict_interior_even_odd() -> None:
-    """Like Shapely's contains: the boundary is outside; a self-crossing (bow-tie) ring uses even-odd."""
-    square = np.array([[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]])
-    points = np.array([[5, 5], [10, 5], [0, 0], [5, 10], [11, 5], [-1, 5], [9.999, 9.999]], float)
-    assert points_in_regions(points, (square,)).tolist() == [True, False, False, False, False, False, True]
-    u_shape = np.array([[0, 0], [30, 0], [30, 30], [20, 30], [20, 10], [10, 10], [10, 30], [0, 30]], float)
-    assert points_in_regions(np.array([[5, 20], [15, 20], [25, 20], [15, 5]]), (u_shape,)).tolist() == [
-        True, False, True, True]
-    bow_tie = np.array([[0, 0], [10, 10], [10, 0], [0, 10]], float)
-    assert points_in_regions(np.array([[2, 5], [8, 5], [5, 1]]), (bow_tie,)).tolist() == [True, True, False]
-    assert not points_in_regions(np.array([[1.0, 1.0]]), (np.array([[0.0, 0.0], [5.0, 5.0]]),)).any()
 
 
 # ------------------------------------------------------------------------------------------------ bad input
