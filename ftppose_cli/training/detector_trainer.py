@@ -27,6 +27,8 @@ from ftppose_cli.detection.detector import PersonDetector, load_checkpoint, save
 from ftppose_cli.detection.network import create_detector
 from ftppose_cli.models.checkpoint import load_state_checked
 from ftppose_cli.training import detector_data as dd
+from ftppose_cli.training.detector_augment import MIN_VISIBLE, DetectorTrainSet, PersonCutouts
+from ftppose_cli.training.detector_targets import DetectorTorchDataset
 
 
 @dataclass
@@ -48,7 +50,7 @@ class DetectorTrainConfig:
     zoom: tuple[float, float] = (0.55, 1.6)  # a frame's longer side, in training-crop sides
     paste: float = 0.0          # probability of pasting 1-3 people of other scenes onto a sample
     paste_from: str | None = None  # pose crop cache the pasted people come from (needed when paste > 0)
-    min_visible: float = dd.MIN_VISIBLE  # a person cut to less of their box area is ignored, not a positive
+    min_visible: float = MIN_VISIBLE  # a person cut to less of their box area is ignored, not a positive
     decoys: float = 0.0         # probability of pasting 1-2 person-shaped background patches (needs paste_from)
     val_max_frames: int = 400
     threads: int = 1
@@ -263,11 +265,11 @@ def train_detector(cfg: DetectorTrainConfig, resume: bool = True, log=print, pro
     if cfg.paste > 0 or cfg.decoys > 0:
         if not cfg.paste_from:
             raise FileNotFoundError("pasting people or decoys needs a pose crop cache to cut them from (--paste-from)")
-        cutouts = dd.PersonCutouts(cfg.paste_from, exclude_scenes={r.scene for r in val_recs})
-    base = dd.DetectorTrainSet(cache, train_recs, size=cfg.train_size, samples_per_epoch=cfg.samples_per_epoch,
-                               mosaic=cfg.mosaic, seed=cfg.seed, zoom=tuple(cfg.zoom), cutouts=cutouts,
-                               paste=cfg.paste, min_visible=cfg.min_visible, decoys=cfg.decoys)
-    ds = dd.DetectorTorchDataset(base, model.config.stride)
+        cutouts = PersonCutouts(cfg.paste_from, exclude_scenes={r.scene for r in val_recs})
+    base = DetectorTrainSet(cache, train_recs, size=cfg.train_size, samples_per_epoch=cfg.samples_per_epoch,
+                            mosaic=cfg.mosaic, seed=cfg.seed, zoom=tuple(cfg.zoom), cutouts=cutouts,
+                            paste=cfg.paste, min_visible=cfg.min_visible, decoys=cfg.decoys)
+    ds = DetectorTorchDataset(base, model.config.stride)
     val_imgs, val_gts = _val_subset(cache, val_recs, cfg.val_max_frames)
     log(f"val subset: {len(val_imgs)} frames, {sum(len(g) for g in val_gts)} teacher boxes")
     atomic_write_text(out / "config.json", json.dumps(asdict(cfg), indent=1), overwrite=True)

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import numpy as np
-from tests import video_factory as factory
 
 from ftppose_cli.benchmarking.video import benchmark_video
 from ftppose_cli.models.checkpoint import load_model
 from ftppose_cli.pipeline.annotate import AnnotateOptions, BoxesFileSource, VideoAnnotator
 from ftppose_cli.pipeline.estimator import PoseEstimator
+from tests import video_factory as factory
 
 
 class _SameBoxes:

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import torch
-from tests import video_factory as factory
 from typer.testing import CliRunner
 
 from ftppose_cli.cli.app import app
+from tests import video_factory as factory
 
 runner = CliRunner()
 

@@ -12,9 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests import video_factory as factory
-
 from ftppose_cli.distributed import Ranks, shard
+from tests import video_factory as factory
 
 REPO = Path(__file__).resolve().parents[2]
 

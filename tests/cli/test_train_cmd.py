@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.crop_factory import synthetic_crop_cache
 from typer.testing import CliRunner
 
 from ftppose_cli.cli.app import app
 from ftppose_cli.models.checkpoint import load_model
+from tests.crop_factory import synthetic_crop_cache
 
 
 def test_train_writes_a_checkpoint_with_the_requested_shape(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from ftppose_cli.detection.detector import (PersonDetector, decode, letterbox_ba
                                             save_checkpoint)
 from ftppose_cli.detection.network import create_detector
 from ftppose_cli.errors import CheckpointError
-from ftppose_cli.training.detector_data import make_targets
+from ftppose_cli.training.detector_targets import make_targets
 
 
 @pytest.fixture(scope="module")

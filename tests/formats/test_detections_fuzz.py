@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given
-from tests.json_fuzz import FUZZ_SETTINGS, JSON_VALUES, mutated
 
 from ftppose_cli.errors import FtpposeError
 from ftppose_cli.formats.detections import parse_boxes
+from tests.json_fuzz import FUZZ_SETTINGS, JSON_VALUES, mutated
 
 VALID_COCO = [
     {"image_id": 10034180000, "bbox": [10, 20, 30, 40], "score": 0.9, "category_id": 1},

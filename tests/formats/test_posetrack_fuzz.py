@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import given
-from tests.json_fuzz import FUZZ_SETTINGS, JSON_VALUES, mutated
 
 from ftppose_cli.errors import FtpposeError
 from ftppose_cli.formats.joints import NUM_JOINTS
 from ftppose_cli.formats.posetrack import PoseTrackFrame, PoseTrackPeople, PoseTrackSequence
 from ftppose_cli.formats.posetrack_reader import parse_sequence, read_sequence
 from ftppose_cli.formats.posetrack_writer import sequence_document
+from tests.json_fuzz import FUZZ_SETTINGS, JSON_VALUES, mutated
 
 
 def _valid_sequence() -> PoseTrackSequence:

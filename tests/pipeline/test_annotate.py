@@ -10,7 +10,6 @@ import av
 import cv2
 import numpy as np
 import pytest
-from tests import video_factory as factory
 
 from ftppose_cli.errors import InputError
 from ftppose_cli.inputs import expand_inputs
@@ -18,6 +17,7 @@ from ftppose_cli.models.checkpoint import load_model
 from ftppose_cli.pipeline.annotate import AnnotateOptions, BoxesFileSource, VideoAnnotator
 from ftppose_cli.pipeline.estimator import PoseEstimator
 from ftppose_cli.video.frame_range import FrameRange, parse_position
+from tests import video_factory as factory
 
 
 def _annotator(checkpoint: Path, out: Path, **options) -> VideoAnnotator:

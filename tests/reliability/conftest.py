@@ -11,6 +11,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+
 from tests.reliability.cli_checks import Run
 from tests.reliability.cli_checks import run_cli as _run_cli
 

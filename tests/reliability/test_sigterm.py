@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 import av
-from tests import video_factory as factory
 
 import ftppose_cli
+from tests import video_factory as factory
 
 _RUN_AND_TERMINATE = """
 import os, signal, sys

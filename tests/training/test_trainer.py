@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from tests.crop_factory import synthetic_crop_cache
 from safetensors.torch import load_file
 
 from ftppose_cli.models.checkpoint import load_model
 from ftppose_cli.training.trainer import TrainConfig, train
+from tests.crop_factory import synthetic_crop_cache
 
 SMALL = {"img_size": (64, 48), "depth": 2, "temporal_depth": 1}
 

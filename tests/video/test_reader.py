@@ -10,12 +10,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from tests import video_factory as factory
 
 from ftppose_cli.errors import InputError
 from ftppose_cli.video.frame_range import FrameRange, parse_position
 from ftppose_cli.video.frames import Frame
 from ftppose_cli.video.reader import VideoReader, probe
+from tests import video_factory as factory
 
 
 @pytest.fixture(scope="module")

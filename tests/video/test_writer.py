@@ -8,12 +8,12 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from tests import video_factory as factory
 
 from ftppose_cli.errors import InputError
 from ftppose_cli.video.frame_range import FrameRange, parse_position
 from ftppose_cli.video.reader import VideoReader, probe
 from ftppose_cli.video.writer import VideoWriter
+from tests import video_factory as factory
 
 
 @pytest.fixture(scope="module")
