@@ -1,4 +1,4 @@
-"""The package's shape: imports point one way between its folders, and scoring needs no torch.
+"""The package's shape: imports point one way between its folders, scoring needs no torch, modules stay small.
 
 These read the source (``ast``), not the running program, so an import inside a
 function counts as much as one at the top of a file: a lazy import still ties
@@ -15,6 +15,7 @@ from pathlib import Path
 import ftppose_cli
 
 PACKAGE = Path(ftppose_cli.__file__).resolve().parent
+MAX_LINES = 400  # past this a module is doing more than one job: split it by job
 
 
 def _modules() -> dict[str, Path]:
@@ -102,3 +103,9 @@ def test_scoring_imports_no_torch() -> None:
     run = subprocess.run([sys.executable, "-c", code], cwd=PACKAGE.parent, capture_output=True, text=True,
                          timeout=120, check=False)
     assert len(names) >= 8 and run.returncode == 0, run.stderr or run.stdout
+
+
+def test_no_module_is_over_400_lines() -> None:
+    lengths = {path.relative_to(PACKAGE.parent): len(path.read_text(encoding="utf-8").splitlines())
+               for path in _modules().values()}
+    assert {str(path): n for path, n in lengths.items() if n > MAX_LINES} == {}

@@ -1,4 +1,4 @@
-"""Small synthetic videos for the video tests, written with PyAV.
+"""Small synthetic videos (and image folders) for the video tests, written with PyAV (and OpenCV).
 
 Each frame is filled with a grey level that grows with its index (so a test
 can tell frames apart after lossy coding) and carries a white marker in the
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 import av
+import cv2
 import numpy as np
 
 MARKER_FRACTION = 3  # the marker covers 1/3 of the width and of the height
@@ -205,3 +206,11 @@ def frame_times(path: Path) -> list[Fraction]:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         return [frame.pts * stream.time_base for frame in container.decode(stream)]
+
+
+def write_images(folder: Path, names: list[str], size: tuple[int, int] = (48, 64)) -> list[Path]:
+    """Images of ``names`` in ``folder``, each a flat grey of its own, ``size`` (height, width) pixels."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, name in enumerate(names):
+        cv2.imwrite(str(folder / name), np.full((*size, 3), 40 + 30 * i, np.uint8))
+    return [folder / name for name in names]

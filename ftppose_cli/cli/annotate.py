@@ -146,8 +146,9 @@ def annotate_command(
         raise typer.Exit(1)
 
     from ftppose_cli.atomic import atomic_write_text
-    from ftppose_cli.pipeline.annotate import STAGES, AnnotateOptions, claim_outputs  # torch from here on
+    from ftppose_cli.pipeline.annotate import STAGES, AnnotateOptions  # torch from here on
     from ftppose_cli.pipeline.builder import build_annotator
+    from ftppose_cli.pipeline.outputs import claim_outputs
 
     if threads is not None:
         import torch

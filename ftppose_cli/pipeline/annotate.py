@@ -23,12 +23,12 @@ from typing import Protocol
 import numpy as np
 import supervision as sv
 
-from ftppose_cli.atomic import check_writable
 from ftppose_cli.drawing import PoseAnnotator
 from ftppose_cli.errors import InputError
 from ftppose_cli.formats.detections import BoxesByFrame
 from ftppose_cli.inputs import AnnotateInput
 from ftppose_cli.pipeline.estimator import PoseEstimator
+from ftppose_cli.pipeline.outputs import as_input, check_outputs, output_paths
 from ftppose_cli.pipeline.sinks import PoseTrackWriter
 from ftppose_cli.pipeline.tracking import PersonTracker
 from ftppose_cli.pipeline.windows import FrameEntry, WindowScheduler
@@ -185,13 +185,7 @@ class VideoAnnotator:
         self.drawer = PoseAnnotator(kpt_thr=options.kpt_thr, show_boxes=options.show_boxes, palette=options.palette)
 
     def output_paths(self, item: str | Path | AnnotateInput) -> tuple[Path, Path]:
-        """Where the overlay and the JSON of an input go.
-
-        The overlay of a video is ``<stem>.mp4``, of a still ``<stem>`` with
-        the image's own suffix, of a sequence a folder ``<name>/`` holding
-        one image per frame under the source image's name; the JSON is
-        ``<name>.json``. All in the output folder.
-        """
+        """Where the overlay and the JSON of an input go (:func:`~ftppose_cli.pipeline.outputs.output_paths`)."""
         return output_paths(item, self.options)
 
     def annotate(self, item: str | Path | AnnotateInput, people: PersonSource | None = None,
@@ -200,7 +194,7 @@ class VideoAnnotator:
 
         Raises :class:`InputError` for bad input before any output exists.
         """
-        item = _as_input(item)
+        item = as_input(item)
         overlay_out, json_out = self.output_paths(item)
         check_outputs(item, self.options)
         if item.kind == "video":
@@ -327,91 +321,6 @@ class VideoAnnotator:
                 extra["selection"] = selection.to_dict()
             json_writer.close(interrupted=report.interrupted, extra=extra)
         return report
-
-
-def output_paths(item: str | Path | AnnotateInput, options: AnnotateOptions) -> tuple[Path, Path]:
-    """Where the overlay and the JSON of an input go (see :meth:`VideoAnnotator.output_paths`)."""
-    item = _as_input(item)
-    folder, name = options.output_dir, item.name
-    overlay = {"video": folder / f"{name}.mp4", "still": folder / f"{name}{item.path.suffix}",
-               "sequence": folder / name}[item.kind]
-    return overlay, folder / f"{name}.json"
-
-
-def check_outputs(item: str | Path | AnnotateInput, options: AnnotateOptions) -> None:
-    """Raise :class:`InputError` unless every file annotating ``item`` writes could be published."""
-    checked: set[Path] = set()  # folders found writable: a sequence's many new images need no probe each
-    for path in _written(_as_input(item), options):
-        if path.parent in checked and not path.exists():
-            continue
-        check_writable(path, overwrite=options.overwrite)
-        checked.add(path.parent)
-
-
-def claim_outputs(items: list[AnnotateInput], options: AnnotateOptions, *, check_files: bool = True
-                  ) -> tuple[list[AnnotateInput], list[InputError]]:
-    """Check every input's outputs before any work: the inputs that can go ahead, and an error for each other.
-
-    Outputs are named after the input (a video's or image's stem, a folder's
-    name), so two inputs of the same name (``a/clip.mp4`` and ``b/clip.mp4``,
-    or ``clip.mp4`` and ``clip.jpg``) would write the same files: the later
-    one is refused rather than silently replacing the first one's results
-    (with ``overwrite``) or failing with a bare "output exists" (without).
-    An output that would land on its own input, or that cannot be written,
-    is refused too, so a batch learns of it before the first frame is decoded.
-
-    ``check_files=False`` does only what depends on the names alone, so that
-    every process of a torchrun job accepts the same inputs; each then checks
-    the files of its own share.
-    """
-    claimed: dict[Path, Path] = {}
-    accepted: list[AnnotateInput] = []
-    errors: list[InputError] = []
-    for item in items:
-        outputs = _written(item, options)
-        first = next((claimed[p] for p in outputs if p in claimed), None)
-        try:
-            if first is not None:
-                shown = ", ".join(str(p) for p in _shown(item, options))
-                raise InputError(item.path, f"its outputs ({shown}) are also those of {first}, an input of the "
-                                            "same name; annotate it into another --output-dir or rename it")
-            sources = {p.resolve() for p in item.images or (item.path,)}
-            if any(p.resolve() in sources for p in outputs):
-                itself = {"video": "the video itself", "still": "the image itself", "sequence": "its own images"}
-                raise InputError(item.path, f"its overlay would replace {itself[item.kind]}; choose another "
-                                            "--output-dir")
-            if check_files:
-                check_outputs(item, options)
-        except InputError as error:
-            errors.append(error)
-            continue
-        claimed.update((p, item.path) for p in outputs)
-        accepted.append(item)
-    return accepted, errors
-
-
-def _as_input(item: str | Path | AnnotateInput) -> AnnotateInput:
-    return item if isinstance(item, AnnotateInput) else AnnotateInput.of_file(item)
-
-
-def _shown(item: AnnotateInput, options: AnnotateOptions) -> tuple[Path, ...]:
-    """The outputs of ``item`` as a message names them: the JSON, and the overlay (a sequence's folder) if on."""
-    overlay_out, json_out = output_paths(item, options)
-    return (json_out, overlay_out) if options.write_video else (json_out,)
-
-
-def _written(item: AnnotateInput, options: AnnotateOptions) -> tuple[Path, ...]:
-    """The files annotating ``item`` writes: the JSON, and unless it is off the overlay (a sequence's: one per image).
-
-    A sequence's overlay images are all listed, also those a ``--stride`` or
-    ``--end`` leaves out: what may be written is what must be free.
-    """
-    overlay_out, json_out = output_paths(item, options)
-    if not options.write_video:
-        return (json_out,)
-    if item.kind == "sequence":
-        return (json_out, *(overlay_out / p.name for p in item.images))
-    return (json_out, overlay_out)
 
 
 def _take(frames, count: int) -> list[Frame]:

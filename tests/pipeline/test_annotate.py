@@ -7,7 +7,6 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
-import cv2
 import numpy as np
 import pytest
 
@@ -197,15 +196,8 @@ def test_part_of_a_video_keeps_source_frame_ids_and_plays_from_zero(tiny_checkpo
     assert progress[0] == (0, 4) and progress[-1] == (4, 4) and len(progress) == 5  # from the start, per frame
 
 
-def _write_images(folder: Path, names: list[str], size: tuple[int, int] = (48, 64)) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    for i, name in enumerate(names):
-        cv2.imwrite(str(folder / name), np.full((*size, 3), 40 + 30 * i, np.uint8))
-    return [folder / name for name in names]
-
-
 def test_a_still_comes_back_as_an_image_of_its_format(tiny_checkpoint: Path, tmp_path: Path) -> None:
-    (photo,) = _write_images(tmp_path, ["photo.png"])
+    (photo,) = factory.write_images(tmp_path, ["photo.png"])
     report = _annotator(tiny_checkpoint, tmp_path / "out").annotate(photo, _boxes(1))
     assert report.outputs == [tmp_path / "out" / "photo.png", tmp_path / "out" / "photo.json"]
     assert (tmp_path / "out" / "photo.png").read_bytes()[:4] == b"\x89PNG"
@@ -215,7 +207,7 @@ def test_a_still_comes_back_as_an_image_of_its_format(tiny_checkpoint: Path, tmp
 
 
 def test_an_image_folder_is_one_tracked_sequence(tiny_checkpoint: Path, tmp_path: Path) -> None:
-    _write_images(tmp_path / "walk", ["f10.jpg", "f2.jpg", "f1.jpg"])
+    factory.write_images(tmp_path / "walk", ["f10.jpg", "f2.jpg", "f1.jpg"])
     (sequence,), _ = expand_inputs([str(tmp_path / "walk")])
     report = _annotator(tiny_checkpoint, tmp_path / "out").annotate(sequence, _boxes(3))
     assert report.outputs == [tmp_path / "out" / "walk", tmp_path / "out" / "walk.json"]
@@ -242,29 +234,3 @@ def test_boxes_of_part_of_a_video_are_dropped_and_reported_by_source_frame(tiny_
     assert report.frames == 5 and report.warnings == [
         "dropped 3 boxes lying wholly outside the frame (the first in frame 8)",
         "4 boxes for frames 20 to 21 were not used: the video has 20 frames"]
-
-
-def test_image_outputs_are_claimed_before_any_work(tmp_path: Path) -> None:
-    from ftppose_cli.pipeline.annotate import claim_outputs
-
-    _write_images(tmp_path / "a", ["clip.jpg"])
-    _write_images(tmp_path / "walk", ["f1.jpg", "f2.jpg"])
-    (tmp_path / "b").mkdir()
-    factory.plain_video(tmp_path / "b", "clip.mp4")
-    items, errors = expand_inputs([str(tmp_path / "b" / "clip.mp4"), str(tmp_path / "a" / "clip.jpg"),
-                                   str(tmp_path / "walk")])
-    out = tmp_path / "out"
-    accepted, refused = claim_outputs(items, AnnotateOptions(output_dir=out))
-    assert errors == [] and [i.path.name for i in accepted] == ["clip.mp4", "walk"]
-    assert [str(e) for e in refused] == [
-        f"{tmp_path / 'a' / 'clip.jpg'}: its outputs ({out / 'clip.json'}, {out / 'clip.jpg'}) are also those of "
-        f"{tmp_path / 'b' / 'clip.mp4'}, an input of the same name; annotate it into another --output-dir or "
-        "rename it"]
-    # A sequence annotated into its own parent folder would write over its images; one image taken is found too.
-    _, refused = claim_outputs(items[2:], AnnotateOptions(output_dir=tmp_path, overwrite=True))
-    assert [e.problem for e in refused] == ["its overlay would replace its own images; choose another --output-dir"]
-    _write_images(out / "walk", ["f2.jpg"])
-    _, refused = claim_outputs(items[2:], AnnotateOptions(output_dir=out))
-    assert [str(e) for e in refused] == [f"{out / 'walk' / 'f2.jpg'}: output exists; pass --overwrite to replace it"]
-    assert claim_outputs(items[2:], AnnotateOptions(output_dir=out, overwrite=True))[1] == []
-    assert not (out / "walk.json").exists()
