@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import av
 import numpy as np
 
 from ftppose_cli import AnnotateOptions, PoseEstimator, build_annotator, load_model
 from ftppose_cli.formats.joints import POSETRACK_JOINTS
 from ftppose_cli.runtime import default_pose_weights
+from ftppose_cli.video.reader import VideoReader
 
 HERE = Path(__file__).resolve().parent
 CLIP = HERE / "vtest_short.mp4"
@@ -20,8 +20,8 @@ CLIP = HERE / "vtest_short.mp4"
 
 def pose_of_one_person() -> None:
     """The model alone: one frame, one box you already have, keypoints in image pixels."""
-    with av.open(str(CLIP)) as container:
-        frame = next(container.decode(video=0)).to_ndarray(format="bgr24")
+    with VideoReader(CLIP) as reader:  # upright BGR frames, as the pipeline sees them
+        frame = next(iter(reader)).image
     estimator = PoseEstimator(load_model(default_pose_weights()), epsilon=0.5)
     box = np.array([[680, 292, 730, 415]], np.float32)  # x1, y1, x2, y2 of the man in the blue jacket
     (xy, scores), = estimator.estimate_stills([frame], [box])

@@ -45,7 +45,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ftppose_cli.evaluation.end_to_end import box_iou  # noqa: E402
 from ftppose_cli.formats.joints import COCO_JOINTS  # noqa: E402
-from ftppose_cli.training.crop_cache import read_frames  # noqa: E402
+from ftppose_cli.video.sources import read_frames  # noqa: E402
 
 SCHEMA = "ftppose-teacher-labels/2"
 # Thunder's joints after a horizontal mirror: each left joint takes its right twin's place

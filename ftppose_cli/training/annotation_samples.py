@@ -24,7 +24,8 @@ import numpy as np
 
 from ftppose_cli.errors import InputError
 from ftppose_cli.formats.keypoint_annotations import AnnotatedPerson, load_annotated_people
-from ftppose_cli.training.crop_cache import PersonSample, sequence_frames
+from ftppose_cli.training.crop_cache import PersonSample
+from ftppose_cli.video.sources import sequence_frames
 
 
 def _sample(person: AnnotatedPerson, frame_lists: dict[Path, list[Path]]) -> PersonSample:

@@ -17,19 +17,17 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 from rich.progress import Progress
 
 from ftppose_cli.atomic import atomic_write_text
+from ftppose_cli.video.sources import read_frames
 
 REGION_FACTOR = 1.6
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
 
 @dataclass(frozen=True)
@@ -108,30 +106,3 @@ def build_crop_cache(
         info["val_scenes"] = sorted(val_scenes)
     atomic_write_text(out / "info.json", json.dumps(info), overwrite=True)
     return out
-
-
-def sequence_frames(folder: Path) -> list[Path]:
-    """The frame images of a sequence folder in frame order (sorted names, as PoseTrack numbers them)."""
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-
-
-def read_frames(path: Path, wanted: Container[int] | None = None) -> Iterator[tuple[int, np.ndarray]]:
-    """``(index, BGR frame)`` for the wanted frames (default: all) of a video, a frame folder or an image
-    (index 0). Video frames are numbered in decode order, the numbering teacher labels use."""
-    wanted = range(2**62) if wanted is None else wanted
-    if path.is_dir():
-        for index, file in enumerate(sequence_frames(path)):
-            if index in wanted:
-                image = cv2.imread(str(file), cv2.IMREAD_COLOR)
-                if image is not None:
-                    yield index, image
-        return
-    if path.suffix.lower() in IMAGE_SUFFIXES:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is not None:
-            yield 0, image
-        return
-    with av.open(str(path)) as container:  # decode in order: frame indices are positions in decode order
-        for index, frame in enumerate(container.decode(video=0)):
-            if index in wanted:
-                yield index, frame.to_ndarray(format="bgr24")

@@ -20,6 +20,7 @@ import numpy as np
 
 from ftppose_cli.atomic import atomic_write_text
 from ftppose_cli.training.teacher_labels import SCHEMA_THUNDER
+from ftppose_cli.video.sources import read_frames
 
 CACHE_VERSION = 1
 DETECTOR_BOX_SCORE = 0.4  # schema-2 labels: fused teacher score from which a box is a person to find
@@ -60,8 +61,6 @@ def _teacher_boxes(frame: dict, scale: float, min_score: float = 0.0) -> list[li
 def build_frame_cache(data: str | Path, cache: str | Path, max_side: int = 512, quality: int = 90,
                       log=print) -> Path:
     """Decode every video frame and image of ``data`` once into ``cache`` (idempotent)."""
-    import av
-
     data, cache = Path(data), Path(cache)
     index_path = cache / "index.json"
     if index_path.exists():
@@ -70,8 +69,7 @@ def build_frame_cache(data: str | Path, cache: str | Path, max_side: int = 512, 
             return index_path
     manifest = json.loads((data / "manifest.json").read_text())
     records = []
-    entries = [("video", e) for e in manifest["videos"]] + [("image", e) for e in manifest["images"]]
-    for kind, entry in entries:
+    for entry in manifest["videos"] + manifest["images"]:
         src = entry["file"]
         labels = json.loads((data / "labels" / (src + ".json")).read_text())
         scale = _scale_for(labels["width"], labels["height"], max_side)
@@ -94,18 +92,13 @@ def build_frame_cache(data: str | Path, cache: str | Path, max_side: int = 512, 
                             "boxes": [[round(v, 1) for v in b]
                                                        for b in _teacher_boxes(by_frame[idx], scale, min_score)]})
 
-        if kind == "video":
-            with av.open(str(data / src)) as container:
-                stream = container.streams.video[0]
-                stream.thread_type = "AUTO"
-                for i, frame in enumerate(container.decode(stream)):
-                    emit(i, frame.to_ndarray(format="bgr24"))
-        else:
-            img = cv2.imread(str(data / src), cv2.IMREAD_COLOR)
-            if img is None:
-                log(f"skip unreadable {src}")
-                continue
-            emit(0, img)
+        read = False
+        for idx, bgr in read_frames(data / src):
+            read = True
+            emit(idx, bgr)
+        if not read:
+            log(f"skip unreadable {src}")
+            continue
         log(f"cached {src}: {len(by_frame)} frames")
     atomic_write_text(index_path, json.dumps({"version": CACHE_VERSION, "max_side": max_side, "records": records}),
                       overwrite=True)
