@@ -1,4 +1,4 @@
-"""What `annotate` shows while it works and what stays on screen afterwards.
+"""What `annotate` and the training commands show while they work, and what stays on screen afterwards.
 
 While a video runs: a progress bar with frames done of the total, frames per
 second and time left, from the first frame on (the total is known before
@@ -8,11 +8,16 @@ person-frames, tracks, time, fps) and ``Saved:`` with every file written. A
 speed table per stage closes the run.
 
 Speeds are shown to two significant digits: 0.355 fps is "0.36", not "0.4".
+
+Training (`train`, `train-detector`) reports steps through a callback
+(:mod:`ftppose_cli.training.progress`); :func:`step_progress` draws it as one
+bar per task (an epoch, cutting crops) with the running losses.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,8 +40,10 @@ from rich.text import Text
 
 if TYPE_CHECKING:
     from ftppose_cli.pipeline.annotate import VideoReport
+    from ftppose_cli.training.progress import StepProgress
 
 ProgressUpdate = Callable[[int, "int | None", int], None]
+HEARTBEAT_STEPS = 25  # off a terminal, a line every this many steps says where a long task is
 
 
 def significant(value: float, digits: int = 2) -> str:
@@ -68,6 +75,33 @@ def video_progress(console: Console, name: str) -> Iterator[ProgressUpdate]:
 
         def update(done: int, total: int | None, people: int) -> None:
             progress.update(task, completed=done, total=total, people=people)
+
+        yield update
+
+
+@contextmanager
+def step_progress(console: Console) -> Iterator[StepProgress]:
+    """A bar for the task under way with its running values; yields the callback training takes.
+
+    On a terminal each task's bar goes when the next task starts. In a log (no
+    terminal) there is no bar: a line every :data:`HEARTBEAT_STEPS` steps says
+    where the task is and how long it has run.
+    """
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[values]}"), TimeElapsedColumn(), TimeRemainingColumn(), console=console,
+                  transient=True, disable=console.quiet or not console.is_terminal) as progress:
+        shown: dict[str, object] = {}  # the task now on screen: its name, bar and start time
+
+        def update(task: str, done: int, total: int, values: dict[str, float]) -> None:
+            text = " ".join(f"{name} {value:.4g}" for name, value in values.items())
+            if shown.get("name") != task:
+                if "bar" in shown:
+                    progress.remove_task(shown["bar"])
+                shown.update(name=task, bar=progress.add_task(escape(task), total=total, values=text),
+                             started=time.monotonic())
+            progress.update(shown["bar"], completed=done, total=total, values=text)
+            if not console.is_terminal and done and done % HEARTBEAT_STEPS == 0:
+                console.print(escape(f"{task} step {done}/{total} {text} {time.monotonic() - shown['started']:.0f}s"))
 
         yield update
 

@@ -7,13 +7,17 @@ Arguments only; the work is in :mod:`ftppose_cli.training`. Multi-GPU:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
 
 from ftppose_cli.cli.help import renamed
+from ftppose_cli.cli.progress import step_progress
 from ftppose_cli.errors import FtpposeError
+
+if TYPE_CHECKING:
+    from ftppose_cli.training.progress import StepProgress
 
 
 def train_command(
@@ -110,8 +114,9 @@ def train_command(
         if data is not None and annotations is not None:
             raise FtpposeError(None, "--data and --annotations are two sources for one cache: pass one of them")
         if not (cache / "info.json").exists():
-            _build_cache(cache, data, annotations, (val_annotations, val_images or images), images, console,
-                         frame_step)
+            with step_progress(console) as progress:
+                _build_cache(cache, data, annotations, (val_annotations, val_images or images), images, console,
+                             frame_step, progress)
         if temporal_only and window < 2:
             raise FtpposeError(None, "--temporal-only trains the temporal path: it needs --window 2 or more")
         overrides: dict = {"stem": stem}
@@ -137,7 +142,8 @@ def train_command(
             model_overrides=overrides,
             num_workers=workers, threads=threads, seed=seed, device=device,
         )
-        best = train(config, console)
+        with step_progress(console) as progress:
+            best = train(config, log=console.print, progress=progress)
     except FtpposeError as exc:
         console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(1) from None
@@ -146,7 +152,7 @@ def train_command(
 
 def _build_cache(cache: Path, data: Optional[Path], annotations: Optional[Path],
                  val: tuple[Optional[Path], Optional[Path]], images: Optional[Path], console: Console,
-                 frame_step: int = 1) -> None:
+                 frame_step: int, progress: StepProgress) -> None:
     """Cut the crop cache from the teacher corpus or from annotations (validation: ``val`` = (annotations, images))."""
     from ftppose_cli.training.crop_cache import build_crop_cache
 
@@ -160,7 +166,7 @@ def _build_cache(cache: Path, data: Optional[Path], annotations: Optional[Path],
             samples += load_lspet_samples(data)
             val_scenes.add(LSPET_VAL_SCENE)
         console.print(f"{len(samples)} labelled people, validation scenes: {', '.join(sorted(val_scenes))}")
-        build_crop_cache(samples, data, cache, val_scenes=val_scenes)
+        build_crop_cache(samples, data, cache, val_scenes=val_scenes, progress=progress)
     elif annotations is not None:
         from ftppose_cli.training.annotation_samples import load_annotation_samples
 
@@ -172,7 +178,7 @@ def _build_cache(cache: Path, data: Optional[Path], annotations: Optional[Path],
         else:
             val_scenes = set(sorted({s.scene for s in samples})[::20])
         console.print(f"{len(samples)} annotated people, {len(val_scenes)} validation scenes")
-        build_crop_cache(samples, Path("/"), cache, val_scenes=val_scenes)
+        build_crop_cache(samples, Path("/"), cache, val_scenes=val_scenes, progress=progress)
     else:
         raise FtpposeError(cache, "no crop cache here; pass --data (teacher corpus) or --annotations to build one")
 

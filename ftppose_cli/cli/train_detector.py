@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from ftppose_cli.cli.options import number_in
+from ftppose_cli.cli.progress import step_progress
 from ftppose_cli.errors import FtpposeError
 
 
@@ -69,7 +70,8 @@ def train_detector_command(
         init_from=None if init_from is None else str(init_from),
         time_budget_s=None if time_budget is None else time_budget * 60)
     try:
-        state = train_detector(cfg, resume=resume, log=console.print)
+        with step_progress(console) as progress:
+            state = train_detector(cfg, resume=resume, log=console.print, progress=progress)
     except FileNotFoundError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None

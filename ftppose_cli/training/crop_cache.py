@@ -22,9 +22,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from rich.progress import Progress
 
 from ftppose_cli.atomic import atomic_write_text
+from ftppose_cli.training.progress import StepProgress, no_progress
 from ftppose_cli.video.sources import read_frames
 
 REGION_FACTOR = 1.6
@@ -56,12 +56,13 @@ def _region_affine(center: np.ndarray, extent: float, side: int) -> np.ndarray:
 
 def build_crop_cache(
     samples: list[PersonSample], data_root: str | Path, out_dir: str | Path, side: int = 320, radius: int = 1,
-    val_scenes: set[str] | None = None,
+    val_scenes: set[str] | None = None, progress: StepProgress = no_progress,
 ) -> Path:
     """Write ``crops.npy`` (N, 2r+1, side, side, 3), ``meta.npz`` and ``info.json``; returns ``out_dir``.
 
     ``val_scenes`` is recorded in ``info.json`` as the cache's own validation
-    split (a training run uses it unless told otherwise).
+    split (a training run uses it unless told otherwise). ``progress`` hears
+    of every source done (:mod:`.progress`).
     """
     root, out = Path(data_root), Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -73,21 +74,20 @@ def build_crop_cache(
     by_source: dict[str, list[int]] = defaultdict(list)
     for i, s in enumerate(samples):
         by_source[s.source].append(i)
-    with Progress() as progress:
-        task = progress.add_task("cutting crops", total=len(by_source))
-        for source, indices in by_source.items():
-            # frame -> [(sample, slot)] for every window slot that frame fills.
-            wanted: dict[int, list[tuple[int, int]]] = defaultdict(list)
-            for i in indices:
-                s = samples[i]
-                for slot in range(window):
-                    f = min(max(s.frame + slot - radius, 0), s.num_frames - 1)
-                    wanted[f].append((i, slot))
-            for index, image in read_frames(root / source, wanted):
-                for i, slot in wanted[index]:
-                    crops[i, slot] = cv2.warpAffine(image, affines[i][:2], (side, side), flags=cv2.INTER_AREA
-                                                    if affines[i][0, 0] < 1 else cv2.INTER_LINEAR)
-            progress.advance(task)
+    progress("cutting crops", 0, len(by_source), {})
+    for done, (source, indices) in enumerate(by_source.items(), 1):
+        # frame -> [(sample, slot)] for every window slot that frame fills.
+        wanted: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for i in indices:
+            s = samples[i]
+            for slot in range(window):
+                f = min(max(s.frame + slot - radius, 0), s.num_frames - 1)
+                wanted[f].append((i, slot))
+        for index, image in read_frames(root / source, wanted):
+            for i, slot in wanted[index]:
+                crops[i, slot] = cv2.warpAffine(image, affines[i][:2], (side, side), flags=cv2.INTER_AREA
+                                                if affines[i][0, 0] < 1 else cv2.INTER_LINEAR)
+        progress("cutting crops", done, len(by_source), {})
     crops.flush()
     keypoints = np.stack([s.keypoints for s in samples])
     kp_crop = np.einsum("nij,nkj->nki", affines[:, :, :2], keypoints) + affines[:, None, :, 2]

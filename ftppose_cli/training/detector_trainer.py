@@ -29,6 +29,7 @@ from ftppose_cli.models.checkpoint import load_state_checked
 from ftppose_cli.training import detector_data as dd
 from ftppose_cli.training.detector_augment import MIN_VISIBLE, DetectorTrainSet, PersonCutouts
 from ftppose_cli.training.detector_targets import DetectorTorchDataset
+from ftppose_cli.training.progress import StepProgress, no_progress
 
 
 @dataclass
@@ -213,7 +214,12 @@ def _collate(batch):
     return xs, {k: torch.stack([b[1][k] for b in batch]) for k in keys}
 
 
-def train_detector(cfg: DetectorTrainConfig, resume: bool = True, log=print, progress: bool = True) -> dict:
+def train_detector(cfg: DetectorTrainConfig, resume: bool = True, log=print,
+                   progress: StepProgress = no_progress) -> dict:
+    """Train (or resume) the detector and return the run's state (epochs done, best F1, history).
+
+    ``log`` gets the lines worth keeping, ``progress`` every step (:mod:`.progress`).
+    """
     torch.set_num_threads(cfg.threads)
     import cv2
     cv2.setNumThreads(1)
@@ -274,8 +280,6 @@ def train_detector(cfg: DetectorTrainConfig, resume: bool = True, log=print, pro
     log(f"val subset: {len(val_imgs)} frames, {sum(len(g) for g in val_gts)} teacher boxes")
     atomic_write_text(out / "config.json", json.dumps(asdict(cfg), indent=1), overwrite=True)
 
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
     t_start = time.time()
     while state["epoch"] < cfg.epochs:
         epoch = state["epoch"]
@@ -286,31 +290,30 @@ def train_detector(cfg: DetectorTrainConfig, resume: bool = True, log=print, pro
         model.train()
         t0 = time.time()
         sums = {"heat": 0.0, "box": 0.0}
-        with Progress(TextColumn(f"epoch {epoch + 1}/{cfg.epochs}"), BarColumn(), TextColumn("{task.fields[msg]}"),
-                      TimeElapsedColumn(), TimeRemainingColumn(), disable=not progress, transient=True) as bar:
-            task = bar.add_task("train", total=steps_per_epoch, msg="")
-            for i, (x, t) in enumerate(loader):
-                for g in opt.param_groups:
-                    g["lr"] = lr_at(state["step"])
-                heat, ltrb = model(x)
-                lh = focal_loss(heat, t["heatmap"], t["heat_mask"])
-                lb = giou_loss(ltrb, t["box"], t["reg_weight"], model.config.stride)
-                loss = lh + cfg.box_weight * lb
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
-                opt.step()
-                state["step"] += 1
-                d = min(cfg.ema_decay, (1 + state["step"]) / (10 + state["step"]))
-                with torch.no_grad():
-                    for pe, pm in zip(ema.state_dict().values(), model.state_dict().values()):
-                        if pe.is_floating_point():
-                            pe.mul_(d).add_(pm.detach(), alpha=1 - d)
-                        else:
-                            pe.copy_(pm)
-                sums["heat"] += lh.item()
-                sums["box"] += lb.item()
-                bar.update(task, advance=1, msg=f"heat {sums['heat'] / (i + 1):.3f} box {sums['box'] / (i + 1):.3f}")
+        task = f"epoch {epoch + 1}/{cfg.epochs}"
+        progress(task, 0, steps_per_epoch, {})
+        for i, (x, t) in enumerate(loader):
+            for g in opt.param_groups:
+                g["lr"] = lr_at(state["step"])
+            heat, ltrb = model(x)
+            lh = focal_loss(heat, t["heatmap"], t["heat_mask"])
+            lb = giou_loss(ltrb, t["box"], t["reg_weight"], model.config.stride)
+            loss = lh + cfg.box_weight * lb
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+            opt.step()
+            state["step"] += 1
+            d = min(cfg.ema_decay, (1 + state["step"]) / (10 + state["step"]))
+            with torch.no_grad():
+                for pe, pm in zip(ema.state_dict().values(), model.state_dict().values()):
+                    if pe.is_floating_point():
+                        pe.mul_(d).add_(pm.detach(), alpha=1 - d)
+                    else:
+                        pe.copy_(pm)
+            sums["heat"] += lh.item()
+            sums["box"] += lb.item()
+            progress(task, i + 1, steps_per_epoch, {name: total / (i + 1) for name, total in sums.items()})
         train_s = time.time() - t0
         state["train_seconds"] += train_s
         t1 = time.time()

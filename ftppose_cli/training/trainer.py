@@ -20,6 +20,7 @@ import math
 import os
 import random
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -27,8 +28,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from timm.utils import ModelEmaV3
 from torch.utils.data import DataLoader
 
@@ -39,6 +38,7 @@ from ftppose_cli.models.checkpoint import load_state_checked, save_checkpoint
 from ftppose_cli.models.decoding import decode_output, heatmap_to_input
 from ftppose_cli.models.ftppose import FTPPose, config_for
 from ftppose_cli.training.datasets import CropCache, PoseWindowDataset
+from ftppose_cli.training.progress import StepProgress, no_progress
 from ftppose_cli.training.targets import heatmap_loss
 
 
@@ -163,11 +163,16 @@ def _frozen_modules(model: FTPPose, cfg: TrainConfig) -> list[torch.nn.Module]:
     return frozen
 
 
-def train(cfg: TrainConfig, console: Console | None = None) -> Path:
-    """Train (or resume) and return the path of the best exported checkpoint (``last.*`` is the latest epoch's)."""
+def train(cfg: TrainConfig, log: Callable[[str], object] = print, progress: StepProgress = no_progress) -> Path:
+    """Train (or resume) and return the path of the best exported checkpoint (``last.*`` is the latest epoch's).
+
+    ``log`` gets the lines worth keeping (an epoch's losses and scores), ``progress`` every step
+    (:mod:`.progress`); under torchrun only rank 0 reports.
+    """
     rank, world = _distributed()
-    console = console or Console()
     show = rank == 0
+    if not show:
+        log, progress = (lambda line: None), no_progress
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     device = _device(cfg.device, rank)
@@ -189,8 +194,7 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
         own = model.state_dict()
         fitting = {k: v.to(own[k].dtype) for k, v in state.items() if k in own and own[k].shape == v.shape}
         model.load_state_dict(fitting, strict=False)
-        if show:
-            console.print(f"initialised {len(fitting)}/{len(own)} tensors from {cfg.init_from}")
+        log(f"initialised {len(fitting)}/{len(own)} tensors from {cfg.init_from}")
 
     frozen = _frozen_modules(model, cfg)
     for module in frozen:
@@ -237,8 +241,7 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
         start_epoch, best, history = state["epoch"] + 1, state["best"], state["history"]
         torch.set_rng_state(state["torch_rng"])
         random.setstate(state["py_rng"])
-        if show:
-            console.print(f"resumed from {state_path} at epoch {start_epoch}")
+        log(f"resumed from {state_path} at epoch {start_epoch}")
 
     ddp_model = model
     if world > 1:
@@ -260,32 +263,26 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
             module.eval()  # no dropout, drop-path or BatchNorm-statistics drift in the fixed part
         started = time.time()
         running = 0.0
-        with Progress(TextColumn(f"epoch {epoch + 1}/{cfg.epochs}"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("loss {task.fields[loss]:.3e}"), TimeRemainingColumn(), console=console,
-                      disable=not show, transient=True) as progress:
-            task = progress.add_task("train", total=steps_per_epoch, loss=0.0)
-            for step, batch in enumerate(loader):
-                epsilon = eps_rng.choice(cfg.epsilons) if cfg.window > 1 else 0.0
-                inputs = batch["inputs"].to(device, non_blocking=True)
-                with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
-                    heatmaps = ddp_model(inputs, epsilon)
-                loss = heatmap_loss(heatmaps, batch["target"].to(device), batch["target_weight"].to(device),
-                                    model_cfg.heatmap_kind)
-                optimizer.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                scaler.unscale_(optimizer)
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                scaler.step(optimizer)
-                scaler.update()
-                scheduler.step()
-                if ema is not None:
-                    ema.update(model, step=scheduler.last_epoch)
-                running += loss.item()
-                progress.update(task, advance=1, loss=running / (step + 1))
-                if show and not console.is_terminal and (step + 1) % 25 == 0:  # logs to a file get a heartbeat
-                    console.print(f"epoch {epoch + 1} step {step + 1}/{steps_per_epoch} "
-                                  f"loss {running / (step + 1):.4g} "
-                                  f"{time.time() - started:.0f}s")
+        task = f"epoch {epoch + 1}/{cfg.epochs}"
+        progress(task, 0, steps_per_epoch, {"loss": 0.0})
+        for step, batch in enumerate(loader):
+            epsilon = eps_rng.choice(cfg.epsilons) if cfg.window > 1 else 0.0
+            inputs = batch["inputs"].to(device, non_blocking=True)
+            with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+                heatmaps = ddp_model(inputs, epsilon)
+            loss = heatmap_loss(heatmaps, batch["target"].to(device), batch["target_weight"].to(device),
+                                model_cfg.heatmap_kind)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            scaler.step(optimizer)
+            scaler.update()
+            scheduler.step()
+            if ema is not None:
+                ema.update(model, step=scheduler.last_epoch)
+            running += loss.item()
+            progress(task, step + 1, steps_per_epoch, {"loss": running / (step + 1)})
         metrics = {"epoch": epoch, "loss": running / max(1, steps_per_epoch), "seconds": time.time() - started,
                    "lr": scheduler.get_last_lr()[0]}
         if show:
@@ -314,7 +311,7 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
                             "py_rng": random.getstate(), "config": asdict(cfg)}
             atomic_write(state_path, partial(torch.save, resume_state), overwrite=True)
             atomic_write_text(out / "history.json", json.dumps(history, indent=1), overwrite=True)
-            console.print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
+            log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
         if world > 1:
             dist.barrier()
     if dist.is_initialized():

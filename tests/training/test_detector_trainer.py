@@ -47,12 +47,12 @@ def _config(cache: Path, out: Path, **overrides) -> DetectorTrainConfig:
 
 def test_run_exports_the_best_and_resumes_where_it_stopped(frame_cache: Path, tmp_path: Path) -> None:
     torch.manual_seed(0)
-    straight = train_detector(_config(frame_cache, tmp_path / "straight"), progress=False, log=lambda *_: None)
+    straight = train_detector(_config(frame_cache, tmp_path / "straight"), log=lambda *_: None)
     assert straight["epoch"] == 2 and straight["step"] == 4 and len(straight["history"]) == 2
     assert PersonDetector.from_checkpoint(tmp_path / "straight" / "best").conf > 0
-    first = train_detector(_config(frame_cache, tmp_path / "resumed", epochs=1), progress=False, log=lambda *_: None)
+    first = train_detector(_config(frame_cache, tmp_path / "resumed", epochs=1), log=lambda *_: None)
     assert first["epoch"] == 1
-    resumed = train_detector(_config(frame_cache, tmp_path / "resumed"), progress=False, log=lambda *_: None)
+    resumed = train_detector(_config(frame_cache, tmp_path / "resumed"), log=lambda *_: None)
     assert resumed["epoch"] == 2 and resumed["step"] == 4
 
 
@@ -61,7 +61,7 @@ def test_init_from_starts_at_the_given_weights(frame_cache: Path, tmp_path: Path
     start = create_detector("tiny")
     path = save_checkpoint(start, tmp_path / "start", half=False)
     train_detector(_config(frame_cache, tmp_path / "run", epochs=1, samples_per_epoch=4, lr=1e-9,
-                           init_from=str(path)), progress=False, log=lambda *_: None)
+                           init_from=str(path)), log=lambda *_: None)
     trained = torch.load(tmp_path / "run" / "last.pt", weights_only=False)["model"]
     # First and last layers: the given weights, not random ones.
     for key in ("backbone.stages.0.0.0.weight", "box_head.1.weight"):
@@ -71,18 +71,17 @@ def test_init_from_starts_at_the_given_weights(frame_cache: Path, tmp_path: Path
 def test_init_from_another_size_is_a_checkpoint_error(frame_cache: Path, tmp_path: Path) -> None:
     path = save_checkpoint(create_detector("small"), tmp_path / "small", half=False)
     with pytest.raises(CheckpointError, match="do not fit"):
-        train_detector(_config(frame_cache, tmp_path / "run", init_from=str(path)), progress=False,
-                       log=lambda *_: None)
+        train_detector(_config(frame_cache, tmp_path / "run", init_from=str(path)), log=lambda *_: None)
 
 
 def test_pasting_people_needs_a_crop_cache_and_trains_with_one(frame_cache: Path, tmp_path: Path) -> None:
     from tests.crop_factory import synthetic_crop_cache
 
     with pytest.raises(FileNotFoundError, match="--paste-from"):
-        train_detector(_config(frame_cache, tmp_path / "none", paste=0.5), progress=False, log=lambda *_: None)
+        train_detector(_config(frame_cache, tmp_path / "none", paste=0.5), log=lambda *_: None)
     crops = synthetic_crop_cache(tmp_path / "crops")
     state = train_detector(_config(frame_cache, tmp_path / "run", epochs=1, paste=1.0, paste_from=str(crops)),
-                           progress=False, log=lambda *_: None)
+                           log=lambda *_: None)
     assert state["epoch"] == 1
     assert json.loads((tmp_path / "run" / "config.json").read_text())["paste_from"] == str(crops)
 

@@ -13,6 +13,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+import ftppose_cli
 from ftppose_cli.models.checkpoint import load_model
 from ftppose_cli.training.trainer import TrainConfig, train
 from tests.crop_factory import synthetic_crop_cache
@@ -112,7 +113,9 @@ def test_two_process_ddp_with_gloo(cache: Path, tmp_path: Path) -> None:
         "    epochs=1, samples_per_epoch=16, batch_size=4, warmup_steps=2, num_workers=0, val_scenes=('a',),\n"
         f"    threads=1, device='cpu', model_overrides={SMALL!r}))\n"
     )
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    package_root = str(Path(ftppose_cli.__file__).parents[1])  # this checkout, not another installed copy
+    env = {**os.environ, "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join([package_root, os.environ.get("PYTHONPATH", "")])}
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
          str(script)], capture_output=True, text=True, timeout=300, env=env,
