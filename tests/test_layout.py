@@ -89,6 +89,16 @@ def test_no_import_loop_between_folders() -> None:
     assert cycle is None, "import loop between folders: " + " -> ".join(cycle)
 
 
+def test_only_the_cli_draws() -> None:
+    """The library reports through callbacks; rich and typer (terminal drawing, arguments) are the CLI's."""
+    drawing = {module for module, path in _modules().items() if _unit(module) != "cli"
+               for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+               if isinstance(node, (ast.Import, ast.ImportFrom))
+               for name in ([a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""])
+               if name.split(".")[0] in ("rich", "typer")}
+    assert drawing == set()
+
+
 def test_the_loop_finder_finds_loops() -> None:
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b", "c"}, "b": {"c"}}) is None
