@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from tests import video_factory as factory
 from tests.reliability.cli_checks import files_under, usage_error
 

@@ -211,9 +211,8 @@ def test_face_blur_keeps_every_label_and_leaves_people_seen_from_behind_alone(tm
 
 
 def test_mean_pose_averages_labelled_joints_in_the_models_crop_frame(tmp_path: Path) -> None:
-    from tests.crop_factory import synthetic_crop_cache
-
     from ftppose_cli.crops import normalise_poses, place_poses
+    from tests.crop_factory import synthetic_crop_cache
 
     root = synthetic_crop_cache(tmp_path / "c", count=4)
     meta = dict(np.load(root / "meta.npz"))

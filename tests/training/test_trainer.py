@@ -128,8 +128,8 @@ def test_two_process_ddp_with_gloo(cache: Path, tmp_path: Path) -> None:
 def test_lspet_validation_people_are_scored_apart_and_capped(tmp_path: Path) -> None:
     import numpy as np
 
-    from ftppose_cli.training.datasets import CropCache
     from ftppose_cli.formats.lspet import LSPET_VAL_SCENE
+    from ftppose_cli.training.datasets import CropCache
     from ftppose_cli.training.trainer import validation_groups
 
     root = synthetic_crop_cache(tmp_path / "cache")
