@@ -30,7 +30,7 @@ CLIP = ROOT / "examples" / "vtest_short.mp4"
 
 
 def _annotate_speed(weights: Path | None, epsilon: float, single_frame: bool, repeats: int) -> dict:
-    from ftppose_cli.models.checkpoint import load_model
+    from ftppose_cli.models.ftppose import load_model
     from ftppose_cli.models.ftppose import FTPPose
     from ftppose_cli.pipeline.annotate import AnnotateOptions, VideoAnnotator
     from ftppose_cli.pipeline.builder import build_annotator

@@ -48,7 +48,7 @@ from ftppose_cli.evaluation.heldout import (
     score_predictions,
 )
 from ftppose_cli.formats.joints import POSETRACK_JOINTS
-from ftppose_cli.models.checkpoint import load_model
+from ftppose_cli.models.ftppose import load_model
 from ftppose_cli.pipeline.estimator import PoseEstimator
 from ftppose_cli.runtime import default_detector_weights, default_pose_weights, resolve_device
 

@@ -32,7 +32,7 @@ import torch
 
 from ftppose_cli.benchmarking.runner import with_window
 from ftppose_cli.evaluation.end_to_end import box_iou
-from ftppose_cli.models.checkpoint import load_model
+from ftppose_cli.models.ftppose import load_model
 from ftppose_cli.pipeline.annotate import AnnotateOptions, BoxesFileSource, VideoAnnotator
 from ftppose_cli.pipeline.estimator import PoseEstimator
 from ftppose_cli.runtime import default_pose_weights

@@ -19,13 +19,12 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
-    "load_model": "ftppose_cli.models.checkpoint",
-    "save_checkpoint": "ftppose_cli.models.checkpoint",
+    "load_model": "ftppose_cli.models.ftppose",
+    "save_weights": "ftppose_cli.weights",
     "FTPPose": "ftppose_cli.models.ftppose",
     "FTPPoseConfig": "ftppose_cli.models.ftppose",
     "config_for": "ftppose_cli.models.ftppose",
     "create_model": "ftppose_cli.models.ftppose",
-    "model_sizes": "ftppose_cli.models.ftppose",
     "AnnotateOptions": "ftppose_cli.pipeline.annotate",
     "VideoAnnotator": "ftppose_cli.pipeline.annotate",
     "VideoReport": "ftppose_cli.pipeline.annotate",

@@ -22,14 +22,14 @@ torch.set_num_threads(1)
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random K=3 FTP-Pose small enough for fast CPU tests (64x48 input, 2 layers)."""
-    from ftppose_cli.models.checkpoint import save_checkpoint
     from ftppose_cli.models.ftppose import create_model
+    from ftppose_cli.weights import POSE, save_weights
 
     torch.manual_seed(0)
     model = create_model("tiny", img_size=(64, 48), depth=2, temporal_depth=1)
     torch.nn.init.normal_(model.head.temporal_entry.weight, std=0.02)
     path = tmp_path_factory.mktemp("weights") / "pose"
-    save_checkpoint(model, path, half=False)
+    save_weights(model, path, POSE, half=False)
     return path.with_suffix(".safetensors")
 
 

@@ -37,8 +37,7 @@ from ftppose_cli.benchmarking.memory import PeakMemory
 from ftppose_cli.benchmarking.timing import Timing, time_callable
 from ftppose_cli.errors import FtpposeError
 from ftppose_cli.evaluation.heldout import HeldoutResult, HeldoutSet, average_pose_baseline, load_heldout
-from ftppose_cli.models.checkpoint import load_model
-from ftppose_cli.models.ftppose import FTPPose, create_model
+from ftppose_cli.models.ftppose import FTPPose, create_model, load_model
 from ftppose_cli.models.pruning import keep_count
 from ftppose_cli.runtime import default_pose_weights, resolve_device
 

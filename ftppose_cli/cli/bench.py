@@ -15,6 +15,7 @@ from rich.table import Table
 
 from ftppose_cli.cli.help import renamed
 from ftppose_cli.errors import FtpposeError
+from ftppose_cli.weights import POSE
 
 if TYPE_CHECKING:  # the library is imported lazily so `ftppose --help` stays fast
     from ftppose_cli.benchmarking.runner import BenchmarkResult
@@ -103,8 +104,8 @@ def render_video(rows, video: Path) -> Table:
 def bench_command(
     weights: Annotated[Optional[Path], typer.Option(help="Pose checkpoint (.safetensors with its .json).",
                                                     rich_help_panel=_MODEL, show_default="weights/pose")] = None,
-    size: Annotated[Optional[str], typer.Option(help="Benchmark random weights of this size instead: tiny, small, "
-                                                "base, large, huge.", rich_help_panel=_MODEL)] = None,
+    size: Annotated[Optional[str], typer.Option(help=f"Benchmark random weights of this size instead: "
+                                                f"{POSE.size_choices}.", rich_help_panel=_MODEL)] = None,
     window: Annotated[Optional[int], typer.Option(help="Frames per window K.", rich_help_panel=_MODEL,
                                                   show_default="the checkpoint's; 3 with --size")] = None,
     ratios: Annotated[str, typer.Option(help="Pruning ratios, comma separated (0 is always measured, as the "

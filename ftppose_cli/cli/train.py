@@ -15,6 +15,7 @@ from rich.console import Console
 from ftppose_cli.cli.help import renamed
 from ftppose_cli.cli.progress import step_progress
 from ftppose_cli.errors import FtpposeError
+from ftppose_cli.weights import POSE
 
 if TYPE_CHECKING:
     from ftppose_cli.training.progress import StepProgress
@@ -45,8 +46,8 @@ def train_command(
                                                    "it (PoseTrack).", rich_help_panel="Data")] = None,
     val_images: Annotated[Optional[Path], typer.Option(help="The same for --val-annotations (COCO's val2017/); "
                                                        "default: --images.", rich_help_panel="Data")] = None,
-    size: Annotated[str, typer.Option(help="Model size: tiny, small, base, large, huge.",
-                                      rich_help_panel="Model")] = "tiny",
+    size: Annotated[str, typer.Option(help=f"Model size: {POSE.size_choices}.",
+                                      rich_help_panel="Model")] = POSE.default_size,
     window: Annotated[int, typer.Option(help="Frames per window K (1 = single-frame stage).",
                                         rich_help_panel="Model")] = 1,
     input_size: Annotated[Optional[str], typer.Option(help="Crop size HxW, e.g. 192x144 (default: the size's "
@@ -56,7 +57,8 @@ def train_command(
     stem: Annotated[str, typer.Option(help="Patch embedding: patch (one 16x16 projection) or conv (stride-2 3x3 "
                                       "convolutions, better from scratch on small data).",
                                       rich_help_panel="Model")] = "patch",
-    init_from: Annotated[Optional[Path], typer.Option(help="Initialise from these weights (.safetensors).",
+    init_from: Annotated[Optional[Path], typer.Option(help="Initialise from these weights (a checkpoint, or a bare "
+                                                      ".safetensors): the tensors that fit the model.",
                                                       rich_help_panel="Model")] = None,
     freeze_backbone: Annotated[bool, typer.Option("--freeze-backbone", help="Train only MGFE, fusion and head.",
                                                   rich_help_panel="Model")] = False,

@@ -14,6 +14,7 @@ from rich.console import Console
 from ftppose_cli.cli.options import number_in
 from ftppose_cli.cli.progress import step_progress
 from ftppose_cli.errors import FtpposeError
+from ftppose_cli.weights import DETECTOR
 
 
 def train_detector_command(
@@ -26,8 +27,8 @@ def train_detector_command(
     out_old: Annotated[Optional[Path], typer.Option("--out", hidden=True)] = None,
     cache: Annotated[Optional[Path], typer.Option(help="Frame cache folder.", rich_help_panel="Data",
                                                   show_default="OUTPUT_DIR/frames")] = None,
-    size: Annotated[str, typer.Option(help="Detector size: tiny, small, medium, large.",
-                                      rich_help_panel="Model")] = "small",
+    size: Annotated[str, typer.Option(help=f"Detector size: {DETECTOR.size_choices}.",
+                                      rich_help_panel="Model")] = DETECTOR.default_size,
     init_from: Annotated[Optional[Path], typer.Option(help="Start from these detector weights (e.g. "
                                                       "weights/detector.safetensors) instead of random ones.",
                                                       rich_help_panel="Model")] = None,

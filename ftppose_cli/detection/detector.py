@@ -1,29 +1,21 @@
-"""Person detection: checkpoint I/O, letterbox pre-processing, heatmap decoding, batched API.
+"""Person detection: letterbox pre-processing, heatmap decoding, the batched API.
 
-A checkpoint is two files side by side: ``detector.safetensors`` (tensors, fp16 when shipped) and
-``detector.json`` (format version, architecture config, default thresholds, training info).
-:meth:`PersonDetector.from_checkpoint` turns either path (or their common stem) into a ready
-detector; anything that does not fit raises one :class:`CheckpointError` naming the problem.
+:meth:`PersonDetector.from_checkpoint` turns a checkpoint (:mod:`ftppose_cli.weights`: either
+file or their common stem) into a ready detector that runs at the threshold stored with it.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ftppose_cli.atomic import atomic_write, atomic_write_text
 from ftppose_cli.detection.network import DetectorConfig, PersonDetectorNet
-from ftppose_cli.errors import CheckpointError
-from ftppose_cli.models.checkpoint import checkpoint_paths, load_state_checked
+from ftppose_cli.weights import DETECTOR, WeightsFile, load_network
 
-FORMAT = "ftppose-detector"
-FORMAT_VERSION = 1
 PAD_VALUE = 114
 
 
@@ -106,59 +98,6 @@ def decode(heat_logits: torch.Tensor, ltrb: torch.Tensor, stride: int, conf: flo
     return out
 
 
-# ---------------------------------------------------------------------------- checkpoints
-
-def save_checkpoint(model: PersonDetectorNet, path: str | Path, *, half: bool = True,
-                    conf: float = 0.3, nms_iou: float = 0.5, info: dict[str, Any] | None = None) -> Path:
-    """Write ``<stem>.safetensors`` + ``<stem>.json``; returns the weights path."""
-    from safetensors.torch import save_file
-
-    wpath, cpath = checkpoint_paths(path)
-    tensors = {}
-    for k, v in model.state_dict().items():
-        v = v.detach().cpu().contiguous()
-        if half and v.is_floating_point():
-            v = v.half()
-        tensors[k] = v
-    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": model.config.to_dict(),
-            "conf": conf, "nms_iou": nms_iou, "dtype": "float16" if half else "float32",
-            "training": info or {}}
-    atomic_write(wpath, lambda t: save_file(tensors, t, metadata={"format": FORMAT}), overwrite=True)
-    atomic_write_text(cpath, json.dumps(meta, indent=1), overwrite=True)
-    return wpath
-
-
-def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tuple[PersonDetectorNet, dict]:
-    """Rebuild the network from ``<stem>.json`` and load ``<stem>.safetensors`` (float32, eval)."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    wpath, cpath = checkpoint_paths(path)
-    for p in (wpath, cpath):
-        if not p.is_file():
-            raise CheckpointError(p, "detector checkpoint file not found")
-    try:
-        meta = json.loads(cpath.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CheckpointError(cpath, f"not valid JSON ({exc.__class__.__name__})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(cpath, f"not a person-detector config (expected format {FORMAT!r})")
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(cpath, f"detector format version {meta.get('format_version')} "
-                                     f"is not supported (this build reads {FORMAT_VERSION})")
-    try:
-        config = DetectorConfig.from_dict(meta["config"])
-        model = PersonDetectorNet(config)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(cpath, f"bad detector config: {exc}") from None
-    try:
-        state = load_file(str(wpath))
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise CheckpointError(wpath, f"unreadable safetensors file ({str(exc).splitlines()[0][:80]})") from None
-    load_state_checked(model, state, wpath)
-    return model.eval().to(device), meta
-
-
 def fuse_conv_bn(model: PersonDetectorNet) -> PersonDetectorNet:
     """Fold every BatchNorm into the conv before it (inference only; in place)."""
     from torch.nn.utils.fusion import fuse_conv_bn_eval
@@ -193,16 +132,18 @@ class PersonDetector:
         self.nms_iou = nms_iou
         self.input_size = input_size or model.config.input_size
         self.stride = model.config.stride
-        self.meta: dict[str, Any] = {}
+        self.weights: WeightsFile | None = None  # the checkpoint it came from, if any
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu", *,
                         conf: float | None = None, input_size: int | None = None) -> "PersonDetector":
         """Load ``detector.safetensors`` + ``detector.json``; ``conf`` defaults to the stored one."""
-        model, meta = load_checkpoint(path, device)
-        det = cls(model, device=device, conf=float(meta.get("conf", 0.3)) if conf is None else conf,
-                  nms_iou=float(meta.get("nms_iou", 0.5)), input_size=input_size)
-        det.meta = meta
+        model, weights = load_network(path, DETECTOR,
+                                      lambda config: PersonDetectorNet(DetectorConfig.from_dict(config)))
+        stored = weights.inference
+        det = cls(model, device=device, conf=float(stored.get("min_box_score", 0.3)) if conf is None else conf,
+                  nms_iou=float(stored.get("nms_iou", 0.5)), input_size=input_size)
+        det.weights = weights
         return det
 
     @torch.inference_mode()

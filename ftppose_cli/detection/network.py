@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ftppose_cli.weights import DETECTOR
+
 
 @dataclass
 class DetectorConfig:
@@ -47,19 +49,6 @@ class DetectorConfig:
         if unknown:
             raise ValueError(f"unknown detector config keys: {sorted(unknown)}")
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
-
-
-# Registered sizes (timm habit: one factory, named configs).
-DETECTOR_SIZES: dict[str, DetectorConfig] = {
-    "tiny": DetectorConfig(widths=(16, 24, 48, 96, 128), depths=(0, 1, 1, 2, 1), neck_channels=48,
-                           head_channels=48),
-    "small": DetectorConfig(),
-    # one more block at strides 8 and 16 and a wider stride-32 stage: ~1.4x small's CPU time
-    "medium": DetectorConfig(widths=(16, 32, 64, 128, 256), depths=(0, 1, 3, 4, 2)),
-    # 2.4x medium's parameters, wider strides 8-32 and neck: ~1.7x its training step, ~1.3x its inference
-    "large": DetectorConfig(widths=(16, 32, 96, 192, 320), depths=(0, 1, 4, 6, 3), neck_channels=96,
-                            head_channels=96),
-}
 
 
 def _conv_bn(cin: int, cout: int, k: int = 3, s: int = 1, act: bool = True, groups: int = 1) -> nn.Sequential:
@@ -142,14 +131,8 @@ class PersonDetectorNet(nn.Module):
         return heat, ltrb
 
 
-def create_detector(size: str | DetectorConfig = "small", **overrides) -> PersonDetectorNet:
-    """Build a detector from a registered size name or a config (``overrides`` replace fields)."""
-    if isinstance(size, DetectorConfig):
-        cfg = size
-    else:
-        if size not in DETECTOR_SIZES:
-            raise ValueError(f"unknown detector size {size!r}; known: {sorted(DETECTOR_SIZES)}")
-        cfg = DETECTOR_SIZES[size]
-    if overrides:
-        cfg = DetectorConfig.from_dict({**cfg.to_dict(), **overrides})
-    return PersonDetectorNet(cfg)
+def create_detector(size: str | DetectorConfig = DETECTOR.default_size, **overrides) -> PersonDetectorNet:
+    """Build a detector from a registered size name (:data:`ftppose_cli.weights.DETECTOR`) or a config
+    (``overrides`` replace fields)."""
+    chosen = size.to_dict() if isinstance(size, DetectorConfig) else DETECTOR.size_fields(size)
+    return PersonDetectorNet(DetectorConfig.from_dict({**chosen, **overrides}))

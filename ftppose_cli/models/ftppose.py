@@ -1,6 +1,8 @@
-"""FTP-Pose: assembly, typed config and the registry of sizes.
+"""FTP-Pose: assembly, typed config, and the model built from a registered size or a checkpoint.
 
-A model is built by one factory from a small frozen config, as in timm. The
+A model is built by one factory from a small frozen config, as in timm; the
+sizes are registered in :mod:`ftppose_cli.weights`, beside the checkpoint
+format, so ``--help`` lists them without importing torch. The
 forward pass takes a window of K person crops and returns the key frame's
 heatmaps; ``epsilon`` (the pruning ratio) is an argument of the forward pass,
 so one set of weights serves every ratio.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -23,6 +26,7 @@ from ftppose_cli.models.backbone import STEMS, ViTBackbone
 from ftppose_cli.models.fusion import CrossAttentionFusion
 from ftppose_cli.models.head import HeatmapHead
 from ftppose_cli.models.mgfe import HighResolutionBranch, TemporalBranch
+from ftppose_cli.weights import POSE, load_network
 
 
 @dataclass(frozen=True)
@@ -84,27 +88,9 @@ class FTPPoseConfig:
         return cls(**data)
 
 
-# ViTPose widths and depths for S/B/L/H; "tiny" is our CPU default (DeiT-Ti width, a
-# lighter head and temporal branch so the whole model stays near the backbone's cost).
-_SIZES: dict[str, dict] = {
-    "tiny": dict(embed_dim=192, depth=12, num_heads=3, head_channels=128, temporal_depth=2),
-    "small": dict(embed_dim=384, depth=12, num_heads=6, head_channels=256),
-    "base": dict(embed_dim=768, depth=12, num_heads=12, head_channels=256),
-    "large": dict(embed_dim=1024, depth=24, num_heads=16, head_channels=256),
-    "huge": dict(embed_dim=1280, depth=32, num_heads=16, head_channels=256),
-}
-
-
-def model_sizes() -> list[str]:
-    """Registered size names, smallest first."""
-    return list(_SIZES)
-
-
 def config_for(size: str, **overrides) -> FTPPoseConfig:
-    """The default config of a registered size, with fields overridden."""
-    if size not in _SIZES:
-        raise ValueError(f"unknown model size {size!r}; choose one of {', '.join(_SIZES)}")
-    return FTPPoseConfig(size=size, **{**_SIZES[size], **overrides})
+    """The default config of a registered size (:data:`ftppose_cli.weights.POSE`), with fields overridden."""
+    return FTPPoseConfig(size=size, **{**POSE.size_fields(size), **overrides})
 
 
 class FTPPose(nn.Module):
@@ -199,3 +185,9 @@ def create_model(size: str | FTPPoseConfig = "tiny", **overrides) -> FTPPose:
     if overrides and isinstance(size, FTPPoseConfig):
         config = dataclasses.replace(config, **overrides)
     return FTPPose(config)
+
+
+def load_model(path: str | Path, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32) -> FTPPose:
+    """The model a checkpoint describes (:mod:`ftppose_cli.weights`) with its weights, in eval mode."""
+    model, _ = load_network(path, POSE, lambda config: FTPPose(FTPPoseConfig.from_dict(config)))
+    return model.to(device=device, dtype=dtype).eval()

@@ -16,8 +16,8 @@ from pathlib import Path
 import torch
 
 from ftppose_cli.errors import CheckpointError
-from ftppose_cli.models.checkpoint import load_state_checked
 from ftppose_cli.models.ftppose import FTPPose
+from ftppose_cli.weights import load_state_checked
 
 _BACKBONE_RULES: tuple[tuple[str, str], ...] = (
     (r"^backbone\.patch_embed\.proj\.", "backbone.vit.patch_embed.proj."),

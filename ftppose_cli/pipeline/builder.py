@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ftppose_cli.errors import CheckpointError, InputError
 from ftppose_cli.formats.detections import load_boxes
-from ftppose_cli.models.checkpoint import load_model
+from ftppose_cli.models.ftppose import load_model
 from ftppose_cli.pipeline.annotate import AnnotateOptions, BoxesFileSource, VideoAnnotator
 from ftppose_cli.pipeline.estimator import PoseEstimator
 from ftppose_cli.runtime import default_detector_weights, default_pose_weights, resolve_device

@@ -23,13 +23,13 @@ import numpy as np
 import torch
 
 from ftppose_cli.atomic import atomic_write, atomic_write_text
-from ftppose_cli.detection.detector import PersonDetector, load_checkpoint, save_checkpoint
+from ftppose_cli.detection.detector import PersonDetector
 from ftppose_cli.detection.network import create_detector
-from ftppose_cli.models.checkpoint import load_state_checked
 from ftppose_cli.training import detector_data as dd
 from ftppose_cli.training.detector_augment import MIN_VISIBLE, DetectorTrainSet, PersonCutouts
 from ftppose_cli.training.detector_targets import DetectorTorchDataset
 from ftppose_cli.training.progress import StepProgress, no_progress
+from ftppose_cli.weights import DETECTOR, load_into, save_weights
 
 
 @dataclass
@@ -237,8 +237,7 @@ def train_detector(cfg: DetectorTrainConfig, resume: bool = True, log=print,
     torch.manual_seed(cfg.seed)
     model = create_detector(cfg.size)
     if cfg.init_from:
-        start, _ = load_checkpoint(cfg.init_from)
-        load_state_checked(model, start.state_dict(), cfg.init_from)  # a different size is a one-line error
+        load_into(model, cfg.init_from)  # a different size is a one-line error
         log(f"initialised from {cfg.init_from}")
     ema = copy.deepcopy(model).eval()
     for p in ema.parameters():
@@ -331,13 +330,15 @@ def train_detector(cfg: DetectorTrainConfig, resume: bool = True, log=print,
         info = {"epochs": state["epoch"], "steps": state["step"], "train_seconds": round(state["train_seconds"]),
                 "val_recall": res["recall"], "val_precision": res["precision"], "val_f1": res["f1"],
                 "val": "teacher boxes of held-out scenes (split_by_scene)", "config": asdict(cfg)}
+        stored = {"inference": {"min_box_score": float(res["best_threshold"]), "nms_iou": det.nms_iou},
+                  "training": info}
         if improved:
             state["best_f1"] = res["f1"]
-            save_checkpoint(ema, out / "best", half=True, conf=float(res["best_threshold"]), info=info)
+            save_weights(ema, out / "best", DETECTOR, **stored)
         resume_state = {"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
                         "state": state, "config": asdict(cfg)}
         atomic_write(last, partial(torch.save, resume_state), overwrite=True)
-        save_checkpoint(ema, out / "last_ema", half=True, conf=float(res["best_threshold"]), info=info)
+        save_weights(ema, out / "last_ema", DETECTOR, **stored)
         if cfg.time_budget_s is not None:
             per_epoch = time.time() - t0
             if time.time() - t_start + per_epoch > cfg.time_budget_s:

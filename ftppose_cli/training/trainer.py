@@ -34,12 +34,12 @@ from torch.utils.data import DataLoader
 from ftppose_cli.atomic import atomic_write, atomic_write_text
 from ftppose_cli.evaluation.pck import pck, side_agnostic_pck
 from ftppose_cli.formats.lspet import LSPET_VAL_SCENE
-from ftppose_cli.models.checkpoint import load_state_checked, save_checkpoint
 from ftppose_cli.models.decoding import decode_output, heatmap_to_input
 from ftppose_cli.models.ftppose import FTPPose, config_for
 from ftppose_cli.training.datasets import CropCache, PoseWindowDataset
 from ftppose_cli.training.progress import StepProgress, no_progress
 from ftppose_cli.training.targets import heatmap_loss
+from ftppose_cli.weights import POSE, load_into, load_state_checked, save_weights
 
 
 @dataclass
@@ -188,13 +188,8 @@ def train(cfg: TrainConfig, log: Callable[[str], object] = print, progress: Step
     if cfg.init_from:
         # Start from another checkpoint's weights (e.g. a single-frame model for the
         # temporal stage); tensors that the new model lacks or reshapes are skipped.
-        from safetensors.torch import load_file
-
-        state = load_file(cfg.init_from)
-        own = model.state_dict()
-        fitting = {k: v.to(own[k].dtype) for k, v in state.items() if k in own and own[k].shape == v.shape}
-        model.load_state_dict(fitting, strict=False)
-        log(f"initialised {len(fitting)}/{len(own)} tensors from {cfg.init_from}")
+        copied = load_into(model, cfg.init_from, partial=True)
+        log(f"initialised {copied}/{len(model.state_dict())} tensors from {cfg.init_from}")
 
     frozen = _frozen_modules(model, cfg)
     for module in frozen:
@@ -296,14 +291,14 @@ def train(cfg: TrainConfig, log: Callable[[str], object] = print, progress: Step
                     metrics.update({f"{prefix}{k}@eps0.5": v
                                     for k, v in validate(scored, val_loader, device, 0.5).items()})
             history.append(metrics)
-            exported = {"trained_epsilons": list(cfg.epsilons) if cfg.window > 1 else [0.0],
+            exported = {"inference": {"pruning_ratios": list(cfg.epsilons) if cfg.window > 1 else [0.0]},
                         "training": {**asdict(cfg), "epoch": epoch, "val": metrics}}
             # best.*: the best validation epoch; last.*: the latest epoch, for runs whose small
             # validation set should not pick the epoch (the end of the schedule is the choice then).
-            save_checkpoint(scored, out / "last", half=True, metadata=exported)
+            save_weights(scored, out / "last", POSE, **exported)
             if score > best:
                 best = score
-                save_checkpoint(scored, out / "best", half=True, metadata=exported)
+                save_weights(scored, out / "best", POSE, **exported)
             resume_state = {"model": model.state_dict(), "ema": None if ema is None else ema.module.state_dict(),
                             "optimizer": optimizer.state_dict(),
                             "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(), "epoch": epoch,

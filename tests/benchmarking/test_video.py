@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ftppose_cli.benchmarking.video import benchmark_video
-from ftppose_cli.models.checkpoint import load_model
+from ftppose_cli.models.ftppose import load_model
 from ftppose_cli.pipeline.annotate import AnnotateOptions, BoxesFileSource, VideoAnnotator
 from ftppose_cli.pipeline.estimator import PoseEstimator
 from tests import video_factory as factory

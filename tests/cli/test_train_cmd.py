@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from ftppose_cli.cli.app import app
-from ftppose_cli.models.checkpoint import load_model
+from ftppose_cli.models.ftppose import load_model
 from tests.crop_factory import synthetic_crop_cache
 
 

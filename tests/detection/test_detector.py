@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from ftppose_cli.detection.detector import (PersonDetector, decode, letterbox_batch, load_checkpoint,
-                                            save_checkpoint)
+from ftppose_cli.detection.detector import PersonDetector, decode, letterbox_batch
 from ftppose_cli.detection.network import create_detector
 from ftppose_cli.errors import CheckpointError
 from ftppose_cli.training.detector_targets import make_targets
+from ftppose_cli.weights import DETECTOR, read_weights, save_weights
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def tiny_detector_ckpt(tmp_path_factory):
     torch.manual_seed(0)
     model = create_detector("tiny", input_size=128)
     path = tmp_path_factory.mktemp("det") / "detector"
-    save_checkpoint(model, path, half=True, conf=0.25, info={"note": "test"})
+    save_weights(model, path, DETECTOR, half=True, inference={"min_box_score": 0.25}, training={"note": "test"})
     return path.with_suffix(".safetensors"), model
 
 
@@ -73,8 +73,9 @@ def test_targets_decode_back_to_the_box() -> None:
 
 def test_checkpoint_round_trip(tiny_detector_ckpt) -> None:
     path, model = tiny_detector_ckpt
-    loaded, meta = load_checkpoint(path)
-    assert meta["conf"] == 0.25 and meta["dtype"] == "float16" and meta["training"]["note"] == "test"
+    loaded = PersonDetector.from_checkpoint(path).model  # BatchNorm folded into the convolutions
+    stored = read_weights(path, DETECTOR)
+    assert stored.inference["min_box_score"] == 0.25 and stored.dtype == "float16" and stored.training["note"] == "test"
     assert loaded.config == model.config
     x = torch.rand(1, 3, 64, 64) * 255
     with torch.no_grad():
@@ -125,7 +126,7 @@ def test_wrong_checkpoints_raise_one_clear_error(tmp_path, tiny_detector_ckpt) -
         PersonDetector.from_checkpoint(other)
     # weights of another architecture
     meta = json.loads(path.with_suffix(".json").read_text())
-    meta["config"]["widths"] = [8, 16, 32, 64, 96]
+    meta["config"]["widths"] = [8, 16, 32, 64, 96]  # the same key in both schemas
     other.with_suffix(".json").write_text(json.dumps(meta))
     with pytest.raises(CheckpointError, match="do not fit"):
         PersonDetector.from_checkpoint(other)

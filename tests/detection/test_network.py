@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ftppose_cli.detection.network import DETECTOR_SIZES, DetectorConfig, PersonDetectorNet, create_detector
+from ftppose_cli.detection.network import DetectorConfig, PersonDetectorNet, create_detector
+from ftppose_cli.weights import DETECTOR
 
 
-@pytest.mark.parametrize("size", sorted(DETECTOR_SIZES))
+@pytest.mark.parametrize("size", sorted(DETECTOR.sizes))
 def test_output_shapes(size: str) -> None:
     torch.manual_seed(0)
     model = create_detector(size).eval()
@@ -23,7 +24,7 @@ def test_output_shapes(size: str) -> None:
 
 
 def test_config_round_trip_and_overrides() -> None:
-    cfg = DETECTOR_SIZES["small"]
+    cfg = create_detector("small").config
     again = DetectorConfig.from_dict(cfg.to_dict())
     assert again == cfg
     model = create_detector("tiny", input_size=320)

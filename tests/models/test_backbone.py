@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from ftppose_cli.models.backbone import ViTBackbone, conv_stem_embed
-from ftppose_cli.models.checkpoint import load_model, save_checkpoint
-from ftppose_cli.models.ftppose import FTPPoseConfig, create_model
+from ftppose_cli.models.ftppose import FTPPoseConfig, create_model, load_model
+from ftppose_cli.weights import POSE, save_weights
 
 
 def test_conv_stem_gives_the_same_tokens_shape_as_the_patch_stem() -> None:
@@ -55,7 +55,7 @@ def test_unknown_stem_is_refused() -> None:
 def test_conv_stem_checkpoint_round_trips_and_old_configs_mean_the_patch_stem(tmp_path) -> None:
     torch.manual_seed(0)
     model = create_model("tiny", img_size=(64, 48), depth=2, temporal_depth=1, window=1, stem="conv").eval()
-    save_checkpoint(model, tmp_path / "conv", half=False)
+    save_weights(model, tmp_path / "conv", POSE, half=False)
     loaded = load_model(tmp_path / "conv.safetensors")
     assert loaded.config.stem == "conv"
     x = torch.randn(2, 3, 64, 48)

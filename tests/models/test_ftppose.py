@@ -6,7 +6,8 @@ import pytest
 import torch
 
 import ftppose_cli.models.mgfe as mgfe
-from ftppose_cli.models.ftppose import FTPPose, config_for, create_model, model_sizes
+from ftppose_cli.models.ftppose import FTPPose, config_for, create_model
+from ftppose_cli.weights import POSE
 
 # A tiny input keeps every size affordable on a CPU: 64x48 -> 4x3 tokens.
 SMALL_INPUT = dict(img_size=(64, 48))
@@ -17,7 +18,7 @@ def _model(size: str = "tiny", **overrides) -> FTPPose:
     return create_model(size, **{**SMALL_INPUT, "depth": 2, "temporal_depth": 1, **overrides}).eval()
 
 
-@pytest.mark.parametrize("size", model_sizes())
+@pytest.mark.parametrize("size", POSE.sizes)
 def test_every_size_builds_with_its_width_and_gives_heatmaps(size: str) -> None:
     model = _model(size)
     assert model.config.embed_dim == config_for(size).embed_dim

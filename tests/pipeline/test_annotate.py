@@ -12,7 +12,7 @@ import pytest
 
 from ftppose_cli.errors import InputError
 from ftppose_cli.inputs import expand_inputs
-from ftppose_cli.models.checkpoint import load_model
+from ftppose_cli.models.ftppose import load_model
 from ftppose_cli.pipeline.annotate import AnnotateOptions, BoxesFileSource, VideoAnnotator
 from ftppose_cli.pipeline.estimator import PoseEstimator
 from ftppose_cli.video.frame_range import FrameRange, parse_position

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from ftppose_cli.cli.app import app
 from ftppose_cli.errors import InputError
 from ftppose_cli.formats.joints import COCO_JOINTS, JOINT_INDEX, NUM_JOINTS, POSETRACK_JOINTS
-from ftppose_cli.models.checkpoint import load_model
+from ftppose_cli.models.ftppose import load_model
 from ftppose_cli.training.annotation_samples import load_annotation_samples
 from ftppose_cli.training.crop_cache import build_crop_cache
 from ftppose_cli.training.datasets import CropCache

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-from ftppose_cli.detection.detector import PersonDetector, save_checkpoint
+from ftppose_cli.detection.detector import PersonDetector
 from ftppose_cli.detection.network import create_detector
 from ftppose_cli.errors import CheckpointError
 from ftppose_cli.training import detector_data as dd
 from ftppose_cli.training.detector_trainer import DetectorTrainConfig, evaluate, train_detector
+from ftppose_cli.weights import DETECTOR, save_weights
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +60,7 @@ def test_run_exports_the_best_and_resumes_where_it_stopped(frame_cache: Path, tm
 def test_init_from_starts_at_the_given_weights(frame_cache: Path, tmp_path: Path) -> None:
     torch.manual_seed(1)
     start = create_detector("tiny")
-    path = save_checkpoint(start, tmp_path / "start", half=False)
+    path, _ = save_weights(start, tmp_path / "start", DETECTOR, half=False)
     train_detector(_config(frame_cache, tmp_path / "run", epochs=1, samples_per_epoch=4, lr=1e-9,
                            init_from=str(path)), log=lambda *_: None)
     trained = torch.load(tmp_path / "run" / "last.pt", weights_only=False)["model"]
@@ -69,7 +70,7 @@ def test_init_from_starts_at_the_given_weights(frame_cache: Path, tmp_path: Path
 
 
 def test_init_from_another_size_is_a_checkpoint_error(frame_cache: Path, tmp_path: Path) -> None:
-    path = save_checkpoint(create_detector("small"), tmp_path / "small", half=False)
+    path, _ = save_weights(create_detector("small"), tmp_path / "small", DETECTOR, half=False)
     with pytest.raises(CheckpointError, match="do not fit"):
         train_detector(_config(frame_cache, tmp_path / "run", init_from=str(path)), log=lambda *_: None)
 

@@ -14,7 +14,7 @@ import torch
 from safetensors.torch import load_file
 
 import ftppose_cli
-from ftppose_cli.models.checkpoint import load_model
+from ftppose_cli.models.ftppose import load_model
 from ftppose_cli.training.trainer import TrainConfig, train
 from tests.crop_factory import synthetic_crop_cache
 
@@ -40,7 +40,7 @@ def test_training_writes_a_loadable_checkpoint_and_history(cache: Path, tmp_path
     model = load_model(best)
     assert model.config.window == 3 and model.config.img_size == (64, 48)
     document = json.loads(best.with_suffix(".json").read_text())
-    assert document["trained_epsilons"] == [0.0, 0.25, 0.5, 0.75, 0.9]
+    assert document["inference"]["pruning_ratios"] == [0.0, 0.25, 0.5, 0.75, 0.9]
 
 
 def test_resume_continues_exactly(cache: Path, tmp_path: Path) -> None:
