@@ -43,16 +43,23 @@ def check_folder(folder: str | Path) -> None:
         raise InputError(folder, problem)
 
 
-def check_writable(path: str | Path, *, overwrite: bool) -> None:
-    """Raise :class:`InputError` unless :func:`publish` could put a file at ``path``."""
-    path = Path(path)
-    if path.is_dir():
-        raise InputError(path, "is a folder, expected an output file name")
-    if path.exists() and not overwrite:
-        raise InputError(path, "output exists; pass --overwrite to replace it")
-    problem = _folder_problem(path.parent)
-    if problem:
-        raise InputError(path, f"its folder {path.parent} {problem}")
+def check_writable(*paths: str | Path, overwrite: bool) -> None:
+    """Raise :class:`InputError` unless :func:`publish` could put a file at each of ``paths``.
+
+    The one "output exists" check. Each folder is probed once, so the
+    overlays of a long image sequence cost one probe, not one per image.
+    """
+    probed: set[Path] = set()
+    for path in map(Path, paths):
+        if path.is_dir():
+            raise InputError(path, "is a folder, expected an output file name")
+        if path.exists() and not overwrite:
+            raise InputError(path, "output exists; pass --overwrite to replace it")
+        if path.parent not in probed:
+            problem = _folder_problem(path.parent)
+            if problem:
+                raise InputError(path, f"its folder {path.parent} {problem}")
+            probed.add(path.parent)
 
 
 def _folder_problem(folder: Path) -> str | None:
@@ -94,16 +101,16 @@ def publish(temporary: str | Path, path: str | Path, *, overwrite: bool) -> Path
         return path
     try:
         os.link(temporary, path)
+        linked = True
     except FileExistsError:
-        raise InputError(path, f"appeared while writing and was not overwritten; the result is in {temporary}"
-                         ) from None
+        linked = False
     except OSError:  # a file system without hard links: check, then rename (a small race remains)
-        if path.exists():
-            raise InputError(path, f"appeared while writing and was not overwritten; the result is in {temporary}"
-                             ) from None
-        os.replace(temporary, path)
-        return path
-    os.unlink(temporary)
+        linked = not path.exists()
+        if linked:
+            os.replace(temporary, path)
+    if not linked:
+        raise InputError(path, f"appeared while writing and was not overwritten; the result is in {temporary}")
+    temporary.unlink(missing_ok=True)
     return path
 
 

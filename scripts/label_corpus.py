@@ -33,7 +33,6 @@ import argparse
 import hashlib
 import json
 import multiprocessing
-import os
 import sys
 import time
 import warnings
@@ -43,6 +42,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from ftppose_cli.atomic import atomic_write_text  # noqa: E402
 from ftppose_cli.evaluation.end_to_end import box_iou  # noqa: E402
 from ftppose_cli.formats.joints import COCO_JOINTS  # noqa: E402
 from ftppose_cli.video.sources import read_frames  # noqa: E402
@@ -253,11 +253,8 @@ def label_source(task: tuple[str, str, str, str, int, int]) -> tuple[str, int, f
                               f">= {large_from} px", "pose": "MoveNet Thunder + mirror, averaged"},
         "keypoint_names": list(COCO_JOINTS), "seconds": round(seconds, 1), "frames": frames,
     }
-    target = Path(out) / "labels" / f"{source}.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".json.partial")
-    partial.write_text(json.dumps(labels, separators=(",", ":")))
-    os.replace(partial, target)
+    atomic_write_text(Path(out) / "labels" / f"{source}.json", json.dumps(labels, separators=(",", ":")),
+                      overwrite=True)
     return source, len(frames), seconds
 
 
@@ -452,9 +449,7 @@ def main() -> int:
             record = {"schema": SCHEMA + "+lspet", "root": str(args.lspet.resolve()),
                       "keypoint_names": list(COCO_JOINTS),
                       "box": f"ground-truth joints' tight box grown {LSPET_BOX_GROWTH}x", "people": rows}
-            partial = args.out / "lspet.json.partial"
-            partial.write_text(json.dumps(record, separators=(",", ":")))
-            os.replace(partial, args.out / "lspet.json")
+            atomic_write_text(args.out / "lspet.json", json.dumps(record, separators=(",", ":")), overwrite=True)
     if (args.out / "lspet.json").exists():
         report_lspet(args.out)
     print(f"done in {time.perf_counter() - start:.0f} s", flush=True)

@@ -41,12 +41,7 @@ def output_paths(item: str | Path | AnnotateInput, options: OutputOptions) -> tu
 
 def check_outputs(item: str | Path | AnnotateInput, options: OutputOptions) -> None:
     """Raise :class:`InputError` unless every file annotating ``item`` writes could be published."""
-    checked: set[Path] = set()  # folders found writable: a sequence's many new images need no probe each
-    for path in _written(as_input(item), options):
-        if path.parent in checked and not path.exists():
-            continue
-        check_writable(path, overwrite=options.overwrite)
-        checked.add(path.parent)
+    check_writable(*_written(as_input(item), options), overwrite=options.overwrite)
 
 
 def claim_outputs(items: list[AnnotateInput], options: OutputOptions, *, check_files: bool = True

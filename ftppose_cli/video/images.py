@@ -22,7 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ftppose_cli.atomic import atomic_write
+from ftppose_cli.atomic import atomic_write, check_writable
 from ftppose_cli.errors import InputError
 from ftppose_cli.video.frame_range import FrameRange
 from ftppose_cli.video.frames import Frame, VideoInfo
@@ -98,9 +98,7 @@ class ImageWriter:
         self.warnings: list[str] = []
         self.frames_written = 0
         self._closed = False
-        for target in self.targets:
-            if target.exists() and not overwrite:
-                raise InputError(target, "output exists; pass --overwrite to replace it")
+        check_writable(*self.targets, overwrite=overwrite)
 
     def write(self, image: np.ndarray, pts: int) -> None:
         if self._closed:
