@@ -29,10 +29,9 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from ftppose_cli.cli.options import number_in
-from ftppose_cli.cli.progress import report_table, saved_line, summary_line, video_progress
+from ftppose_cli.cli.progress import report_table, saved_line, say, summary_line, video_progress
 from ftppose_cli.distributed import Ranks, shard
 from ftppose_cli.errors import FtpposeError
 from ftppose_cli.inputs import AnnotateInput, expand_inputs
@@ -141,7 +140,7 @@ def annotate_command(
         input_errors.append(error)
         items = []
     for error in input_errors if ranks.main else ():
-        err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+        say(err, "error", error)
     if not items:
         raise typer.Exit(1)
 
@@ -163,12 +162,12 @@ def annotate_command(
     # are refused by name alone, the same on every rank; each rank then checks the files of its own share.
     items, name_errors = claim_outputs(items, options, check_files=False)
     for error in name_errors if ranks.main else ():
-        err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+        say(err, "error", error)
     if not items:
         raise typer.Exit(1)
     mine, file_errors = claim_outputs(shard(items, [item.size_bytes for item in items], ranks), options)
     for error in file_errors:
-        err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+        say(err, "error", error)
     if not mine and not ranks.distributed:
         raise typer.Exit(1)
     reports, failures, stopped = [], len(file_errors), 0
@@ -179,13 +178,13 @@ def annotate_command(
                                             device=ranks.device(device), pruning_ratio=pruning_ratio, half=half,
                                             flip_test=flip_test, det_thr=det_thr, det_size=det_size)
             except FtpposeError as error:
-                err.print(f"[red]error:[/red] {error}", soft_wrap=True)
+                say(err, "error", error)
                 failures += 1
             except KeyboardInterrupt:  # while loading: nothing to keep
                 raise typer.Exit(stop.exit_code) from None
             else:
                 for warning in annotator.estimator.warnings:
-                    err.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
+                    say(err, "warning", warning)
                 reports, video_failures = _annotate_all(annotator, mine, boxes, stop, out, err,
                                                         progress=not quiet and not ranks.distributed,
                                                         prefix=f"rank {ranks.rank}: " if ranks.distributed else "")
@@ -206,7 +205,7 @@ def annotate_command(
                 atomic_write_text(report_json, json.dumps([r.to_dict() for r in reports], indent=2) + "\n",
                                   overwrite=overwrite)
             except FtpposeError as error:
-                err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+                say(err, "error", error)
                 failures += 1
     if stopped:
         raise typer.Exit(stopped)
@@ -232,22 +231,20 @@ def _annotate_all(annotator: VideoAnnotator, items: list[AnnotateInput], boxes: 
                 report = annotator.annotate(item, people=people, progress=update)
         except FtpposeError as error:
             failures += 1
-            err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+            say(err, "error", error)
             continue
         except KeyboardInterrupt:  # before its first frame: nothing of this input to keep
             stop.stopped = True
-            err.print(f"[yellow]interrupted:[/yellow] {escape(str(path))}: {stop.cause}before its first frame",
-                      soft_wrap=True)
+            say(err, "interrupted", f"{path}: {stop.cause}before its first frame")
             break
         reports.append(report)
         for warning in report.warnings:
-            err.print(f"[yellow]warning:[/yellow] {escape(str(path))}: {escape(warning)}", soft_wrap=True)
+            say(err, "warning", f"{path}: {warning}")
         out.print(prefix + summary_line(report), markup=False, soft_wrap=True)
         out.print(prefix + saved_line(report), markup=False, soft_wrap=True)
         if report.interrupted:
             stop.stopped = True
-            err.print(f"[yellow]interrupted:[/yellow] {escape(str(path))}: {stop.cause}kept the {report.frames} "
-                      "frames done", soft_wrap=True)
+            say(err, "interrupted", f"{path}: {stop.cause}kept the {report.frames} frames done")
             break
     return reports, failures
 

@@ -144,26 +144,22 @@ def bench_command(
     if not console.is_terminal:  # piped to a file: rich would wrap to 80 columns and truncate the numbers
         console = Console(width=200)
     errors = Console(stderr=True)
-    try:
-        options = BenchmarkOptions(
-            weights=weights, size=size, ratios=_parse_ratios(ratios), device=device, batch_size=batch_size,
-            half=half, window=window, compile=compile, warmup=warmup, repeats=repeats, data=data,
-            flip_test=flip_test, threads=threads,
-        )
-        with errors.status("benchmarking..."):
-            result = run_benchmark(options)
-        if video is not None:
-            from dataclasses import replace
+    options = BenchmarkOptions(
+        weights=weights, size=size, ratios=_parse_ratios(ratios), device=device, batch_size=batch_size,
+        half=half, window=window, compile=compile, warmup=warmup, repeats=repeats, data=data,
+        flip_test=flip_test, threads=threads,
+    )
+    with errors.status("benchmarking..."):
+        result = run_benchmark(options)
+    if video is not None:
+        from dataclasses import replace
 
-            from ftppose_cli.benchmarking.video import benchmark_video
+        from ftppose_cli.benchmarking.video import benchmark_video
 
-            with errors.status(f"annotating {video} at each ratio..."):
-                rows = benchmark_video(video, options.ratios, weights=weights, device=device,
-                                       repeats=max(1, min(repeats, 3)), half=half)
-            result = replace(result, video=rows)
-    except FtpposeError as exc:
-        errors.print(f"[red]error:[/red] {exc}", soft_wrap=True, highlight=False)
-        raise typer.Exit(1) from None
+        with errors.status(f"annotating {video} at each ratio..."):
+            rows = benchmark_video(video, options.ratios, weights=weights, device=device,
+                                   repeats=max(1, min(repeats, 3)), half=half)
+        result = replace(result, video=rows)
     console.print(render_table(result))
     console.print(render_stages(result))
     if result.video:

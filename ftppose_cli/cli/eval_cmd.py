@@ -30,8 +30,9 @@ from rich.table import Table
 from ftppose_cli.atomic import atomic_write_text, check_folder, check_writable
 from ftppose_cli.cli.help import renamed
 from ftppose_cli.cli.options import number_in
+from ftppose_cli.cli.progress import say
 from ftppose_cli.distributed import Ranks
-from ftppose_cli.errors import FtpposeError
+from ftppose_cli.errors import FtpposeError, UsageError
 
 GROUPS = ("Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle", "Total")
 SHORT_NAMES = dict(zip(GROUPS, ("Head", "Shou", "Elb", "Wri", "Hip", "Knee", "Ankl", "Total")))  # poseval's
@@ -95,28 +96,21 @@ def eval_command(
     output_dir = out_old if out_old is not None else output_dir  # --out: the old name of --output-dir
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     if data is None and (gt is None or pred is None):
-        err.print("[red]error:[/red] give --gt and --pred to score files, or --data to run on a PoseTrack split")
-        raise SystemExit(2)
-    try:
-        chosen = None if version is None else version.value
-        if json_path is not None:  # checked before the work, not found after it
-            check_writable(json_path, overwrite=True)
-        if data is not None:
-            result = _run_split(data, split, boxes, weights, pruning_ratio, device, output_dir / split, chosen, err,
-                                detector=detector, det_thr=det_thr, det_size=det_size, ranks=ranks)
-            ranks.close()
-            if result is None:
-                return
-        else:
-            result = evaluate_folders(gt, pred, chosen)
-        if result.frames_scored == 0:  # AP and MOTA of nothing would print as a row of zeros
-            raise FtpposeError(gt or data, "no frame of the ground truth is labelled with people, so nothing was "
-                                           "scored (a split without annotations?)")
-    except FtpposeError as error:
-        err.print(f"[red]error:[/red] {escape(str(error))}")
-        # SystemExit, not typer.Exit: app.main() runs click with standalone_mode=False, where
-        # click returns typer.Exit's code instead of raising it, and main() drops that value.
-        raise SystemExit(1) from None
+        raise UsageError(None, "give --gt and --pred to score files, or --data to run on a PoseTrack split")
+    chosen = None if version is None else version.value
+    if json_path is not None:  # checked before the work, not found after it
+        check_writable(json_path, overwrite=True)
+    if data is not None:
+        result = _run_split(data, split, boxes, weights, pruning_ratio, device, output_dir / split, chosen, err,
+                            detector=detector, det_thr=det_thr, det_size=det_size, ranks=ranks)
+        ranks.close()
+        if result is None:
+            return
+    else:
+        result = evaluate_folders(gt, pred, chosen)
+    if result.frames_scored == 0:  # AP and MOTA of nothing would print as a row of zeros
+        raise FtpposeError(gt or data, "no frame of the ground truth is labelled with people, so nothing was "
+                                       "scored (a split without annotations?)")
     out = Console(highlight=False)
     out.print(_ap_table(result.ap.groups))
     if result.mot is not None:
@@ -155,7 +149,7 @@ def _run_split(data: Path, split: str, boxes: str, weights: Path | None, pruning
         return None
     for report in run.reports:
         for warning in report.warnings:
-            err.print(f"[yellow]warning:[/yellow] {escape(str(report.video))}: {escape(warning)}")
+            say(err, "warning", f"{report.video}: {warning}")
     err.print(f"predictions: {escape(str(out))} ({len(run.reports)} sequences, "
               f"{sum(r.frames for r in run.reports)} frames)")
     return run.result

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from ftppose_cli.training.progress import StepProgress
 
 ProgressUpdate = Callable[[int, "int | None", int], None]
+_COLOURS = {"error": "red", "warning": "yellow", "interrupted": "yellow"}
 HEARTBEAT_STEPS = 25  # off a terminal, a line every this many steps says where a long task is
 
 
@@ -104,6 +105,13 @@ def step_progress(console: Console) -> Iterator[StepProgress]:
                 console.print(escape(f"{task} step {done}/{total} {text} {time.monotonic() - shown['started']:.0f}s"))
 
         yield update
+
+
+def say(console: Console, kind: str, text: object) -> None:
+    """One ``error:``, ``warning:`` or ``interrupted:`` line: never wrapped, so a log keeps one line per
+    problem, and the text printed as it is (a path's ``[brackets]`` are not rich markup)."""
+    colour = _COLOURS[kind]
+    console.print(f"[{colour}]{kind}:[/{colour}] {escape(str(text))}", soft_wrap=True, highlight=False)
 
 
 def summary_line(report: VideoReport) -> str:

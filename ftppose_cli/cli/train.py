@@ -112,43 +112,39 @@ def train_command(
     if out is None:
         raise typer.BadParameter("missing: the run folder to write", param_hint="--output-dir")
     console = Console(stderr=True)
-    try:
-        if data is not None and annotations is not None:
-            raise FtpposeError(None, "--data and --annotations are two sources for one cache: pass one of them")
-        if not (cache / "info.json").exists():
-            with step_progress(console) as progress:
-                _build_cache(cache, data, annotations, (val_annotations, val_images or images), images, console,
-                             frame_step, progress)
-        if temporal_only and window < 2:
-            raise FtpposeError(None, "--temporal-only trains the temporal path: it needs --window 2 or more")
-        overrides: dict = {"stem": stem}
-        if input_size:
-            try:
-                overrides["img_size"] = tuple(int(v) for v in input_size.lower().split("x"))
-            except ValueError:
-                raise FtpposeError(None, f"--input-size must look like 192x144, got {input_size!r}") from None
-        if depth:
-            overrides["depth"] = depth
-        try:  # size, stem, window and input size checked here, before a cache or model is touched
-            config_for(size, window=window, **overrides)
-        except ValueError as exc:
-            raise FtpposeError(None, f"model options: {exc}") from None
-        config = TrainConfig(
-            cache=str(cache), out_dir=str(out), size=size, window=window, epochs=epochs,
-            samples_per_epoch=samples_per_epoch, batch_size=batch_size, lr=lr, warmup_steps=warmup_steps,
-            scene_power=scene_power, balance_facing=balance_facing, background_paste=background_paste,
-            aspect_jitter=aspect_jitter, neighbour_paste=neighbour_paste, synthetic_back=synthetic_back,
-            face_blur=face_blur, ema_decay=ema_decay,
-            epsilons=tuple(float(e) for e in epsilons.split(",")), init_from=str(init_from) if init_from else None,
-            freeze_backbone=freeze_backbone, temporal_only=temporal_only, stop_after=stop_after,
-            model_overrides=overrides,
-            num_workers=workers, threads=threads, seed=seed, device=device,
-        )
+    if data is not None and annotations is not None:
+        raise FtpposeError(None, "--data and --annotations are two sources for one cache: pass one of them")
+    if not (cache / "info.json").exists():
         with step_progress(console) as progress:
-            best = train(config, log=console.print, progress=progress)
-    except FtpposeError as exc:
-        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
-        raise typer.Exit(1) from None
+            _build_cache(cache, data, annotations, (val_annotations, val_images or images), images, console,
+                         frame_step, progress)
+    if temporal_only and window < 2:
+        raise FtpposeError(None, "--temporal-only trains the temporal path: it needs --window 2 or more")
+    overrides: dict = {"stem": stem}
+    if input_size:
+        try:
+            overrides["img_size"] = tuple(int(v) for v in input_size.lower().split("x"))
+        except ValueError:
+            raise FtpposeError(None, f"--input-size must look like 192x144, got {input_size!r}") from None
+    if depth:
+        overrides["depth"] = depth
+    try:  # size, stem, window and input size checked here, before a cache or model is touched
+        config_for(size, window=window, **overrides)
+    except ValueError as exc:
+        raise FtpposeError(None, f"model options: {exc}") from None
+    config = TrainConfig(
+        cache=str(cache), out_dir=str(out), size=size, window=window, epochs=epochs,
+        samples_per_epoch=samples_per_epoch, batch_size=batch_size, lr=lr, warmup_steps=warmup_steps,
+        scene_power=scene_power, balance_facing=balance_facing, background_paste=background_paste,
+        aspect_jitter=aspect_jitter, neighbour_paste=neighbour_paste, synthetic_back=synthetic_back,
+        face_blur=face_blur, ema_decay=ema_decay,
+        epsilons=tuple(float(e) for e in epsilons.split(",")), init_from=str(init_from) if init_from else None,
+        freeze_backbone=freeze_backbone, temporal_only=temporal_only, stop_after=stop_after,
+        model_overrides=overrides,
+        num_workers=workers, threads=threads, seed=seed, device=device,
+    )
+    with step_progress(console) as progress:
+        best = train(config, log=console.print, progress=progress)
     console.print(f"best checkpoint: {best}")
 
 

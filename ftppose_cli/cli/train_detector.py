@@ -13,7 +13,6 @@ from rich.console import Console
 
 from ftppose_cli.cli.options import number_in
 from ftppose_cli.cli.progress import step_progress
-from ftppose_cli.errors import FtpposeError
 from ftppose_cli.weights import DETECTOR
 
 
@@ -70,15 +69,8 @@ def train_detector_command(
         decoys=decoys, threads=threads, workers=workers, seed=seed,
         init_from=None if init_from is None else str(init_from),
         time_budget_s=None if time_budget is None else time_budget * 60)
-    try:
-        with step_progress(console) as progress:
-            state = train_detector(cfg, resume=resume, log=console.print, progress=progress)
-    except FileNotFoundError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    except FtpposeError as exc:
-        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
-        raise typer.Exit(1) from None
+    with step_progress(console) as progress:
+        state = train_detector(cfg, resume=resume, log=console.print, progress=progress)
     console.print(f"done: {state['epoch']} epochs, best val F1 {state['best_f1']:.3f}; best checkpoint "
                   f"{out / 'best.safetensors'}")
 

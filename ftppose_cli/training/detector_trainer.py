@@ -25,6 +25,7 @@ import torch
 from ftppose_cli.atomic import atomic_write, atomic_write_text
 from ftppose_cli.detection.detector import PersonDetector
 from ftppose_cli.detection.network import create_detector
+from ftppose_cli.errors import UsageError
 from ftppose_cli.training import detector_data as dd
 from ftppose_cli.training.detector_augment import MIN_VISIBLE, DetectorTrainSet, PersonCutouts
 from ftppose_cli.training.detector_targets import DetectorTorchDataset
@@ -227,7 +228,7 @@ def train_detector(cfg: DetectorTrainConfig, resume: bool = True, log=print,
     out.mkdir(parents=True, exist_ok=True)
     if not (cache / "index.json").exists():
         if cfg.data is None:
-            raise FileNotFoundError(f"{cache}/index.json missing and no --data to build it from")
+            raise UsageError(None, f"{cache}/index.json missing and no --data to build it from")
         dd.build_frame_cache(cfg.data, cache, log=log)
     records = dd.drop_suspect_negatives(dd.load_records(cache))
     train_recs, val_recs = dd.split_by_scene(records)
@@ -269,7 +270,7 @@ def train_detector(cfg: DetectorTrainConfig, resume: bool = True, log=print,
     cutouts = None
     if cfg.paste > 0 or cfg.decoys > 0:
         if not cfg.paste_from:
-            raise FileNotFoundError("pasting people or decoys needs a pose crop cache to cut them from (--paste-from)")
+            raise UsageError(None, "pasting people or decoys needs a pose crop cache to cut them from (--paste-from)")
         cutouts = PersonCutouts(cfg.paste_from, exclude_scenes={r.scene for r in val_recs})
     base = DetectorTrainSet(cache, train_recs, size=cfg.train_size, samples_per_epoch=cfg.samples_per_epoch,
                             mosaic=cfg.mosaic, seed=cfg.seed, zoom=tuple(cfg.zoom), cutouts=cutouts,

@@ -56,3 +56,15 @@ def test_one_name_per_idea_and_the_old_names_still_work(monkeypatch: pytest.Monk
         assert "--report-json" in page and "--json " not in page, command
     assert main(["bench", "--report-json", "a.json", "--json", "b.json"]) == 2  # the same option twice
     assert "also given as --json, its old name" in capsys.readouterr().err
+
+
+def test_user_errors_end_every_command_in_one_place(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A library error is one ``error:`` line and its exit code: 1, or 2 for options that cannot work."""
+    assert main(["eval", "--gt", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == ("error: give --gt and --pred to score files, or --data to run on a PoseTrack "
+                                       "split\n")
+    assert main(["train-detector", "--output-dir", str(tmp_path / "run"), "--cache", str(tmp_path / "[frames]")]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (f"error: {tmp_path / '[frames]'}/index.json missing and no "
+                                                        "--data to build it from")
+    assert main(["bench", "--weights", str(tmp_path / "absent"), "--device", "cpu"]) == 1
+    assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'absent.json'}: checkpoint config not found")

@@ -12,7 +12,7 @@ import torch
 
 from ftppose_cli.detection.detector import PersonDetector
 from ftppose_cli.detection.network import create_detector
-from ftppose_cli.errors import CheckpointError
+from ftppose_cli.errors import CheckpointError, UsageError
 from ftppose_cli.training import detector_data as dd
 from ftppose_cli.training.detector_trainer import DetectorTrainConfig, evaluate, train_detector
 from ftppose_cli.weights import DETECTOR, save_weights
@@ -78,7 +78,7 @@ def test_init_from_another_size_is_a_checkpoint_error(frame_cache: Path, tmp_pat
 def test_pasting_people_needs_a_crop_cache_and_trains_with_one(frame_cache: Path, tmp_path: Path) -> None:
     from tests.crop_factory import synthetic_crop_cache
 
-    with pytest.raises(FileNotFoundError, match="--paste-from"):
+    with pytest.raises(UsageError, match="--paste-from"):
         train_detector(_config(frame_cache, tmp_path / "none", paste=0.5), log=lambda *_: None)
     crops = synthetic_crop_cache(tmp_path / "crops")
     state = train_detector(_config(frame_cache, tmp_path / "run", epochs=1, paste=1.0, paste_from=str(crops)),
