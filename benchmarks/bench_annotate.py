@@ -29,23 +29,22 @@ ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT / "examples" / "vtest_short.mp4"
 
 
-def _annotate_speed(weights: Path | None, epsilon: float, single_frame: bool, repeats: int) -> dict:
-    from ftppose_cli.models.ftppose import load_model
-    from ftppose_cli.models.ftppose import FTPPose
-    from ftppose_cli.pipeline.annotate import AnnotateOptions, VideoAnnotator
+def _annotate_speed(weights: Path | None, pruning_ratio: float, single_frame: bool, repeats: int) -> dict:
+    from ftppose_cli.models.ftppose import FTPPose, load_model
+    from ftppose_cli.pipeline.annotator import AnnotateOptions, VideoAnnotator
     from ftppose_cli.pipeline.builder import build_annotator
     from ftppose_cli.pipeline.estimator import PoseEstimator
     from ftppose_cli.runtime import default_pose_weights
 
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
-        options = AnnotateOptions(output_dir=Path(tmp), overwrite=True)
-        annotator = build_annotator(options, weights=weights, pruning_ratio=epsilon)
+        options = AnnotateOptions(output_dir=Path(tmp), overwrite=True, weights=weights, pruning_ratio=pruning_ratio)
+        annotator = build_annotator(options)
         if single_frame:
             model = load_model(weights or default_pose_weights())
             single = FTPPose(dataclasses.replace(model.config, window=1))
             single.load_state_dict(model.state_dict(), strict=False)  # backbone + head only
-            annotator = VideoAnnotator(PoseEstimator(single, epsilon=0.0), annotator.people, options)
+            annotator = VideoAnnotator(PoseEstimator(single, pruning_ratio=0.0), annotator.people, options)
         for _ in range(repeats):
             report = annotator.annotate(CLIP)
             runs.append(report)

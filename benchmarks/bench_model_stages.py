@@ -54,7 +54,7 @@ def _parse() -> argparse.Namespace:
 def _setup(model: FTPPose, batch: int) -> dict:
     cfg = model.config
     clips = torch.randn(batch, cfg.window, 3, *cfg.img_size, generator=torch.Generator().manual_seed(0))
-    last, inter = model.encode_frames(clips.flatten(0, 1))
+    last, inter = model.embed_frames(clips.flatten(0, 1))
     last = last.reshape(batch, cfg.window, *last.shape[1:])
     key_inter = inter.reshape(batch, cfg.window, *inter.shape[1:])[:, model.key_index]
     return {"clips": clips, "frames": clips[:, model.key_index].contiguous(), "last": last, "key_inter": key_inter}
@@ -84,7 +84,7 @@ def _callables(model: FTPPose, x: dict, eps: float) -> dict:
         "DPC-KNN pruning": (lambda: prune_tokens(tokens, keep, model.config.dpc_k)) if eps > 0 else None,
         "temporal branch": lambda: model.temporal_branch(last, eps),
         "fusion": lambda: model.fusion(query, context),
-        "backbone (1 frame/window)": lambda: model.encode_frames(x["frames"]),
+        "backbone (1 frame/window)": lambda: model.embed_frames(x["frames"]),
         "head": lambda: model.head(key_map, fused),
         "full forward (K frames)": lambda: model(x["clips"], eps),
     }

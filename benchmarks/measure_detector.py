@@ -131,24 +131,24 @@ class SavedBoxes:
 
     ``evaluate`` hands over pixels, not names, so each image is recognised by its bytes."""
 
-    def __init__(self, path: str, images: list[np.ndarray], names: list[str], conf: float):
+    def __init__(self, path: str, images: list[np.ndarray], names: list[str], min_box_score: float):
         saved = json.loads(Path(path).read_text())
         missing = sorted(set(names) - set(saved))
         if missing:
             raise SystemExit(f"{path}: no boxes for {len(missing)} held-out images, e.g. {missing[0]}")
-        self.conf = conf
+        self.min_box_score = min_box_score
         self._boxes = {img.tobytes(): np.asarray(saved[n], np.float32).reshape(-1, 5) for img, n in zip(images, names)}
 
-    def predict_raw(self, images: list[np.ndarray], conf: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    def predict_raw(self, images: list[np.ndarray], min_box_score: float) -> list[tuple[np.ndarray, np.ndarray]]:
         rows = [self._boxes[img.tobytes()] for img in images]
-        return [(r[r[:, 4] >= conf, :4], r[r[:, 4] >= conf, 4]) for r in rows]
+        return [(r[r[:, 4] >= min_box_score, :4], r[r[:, 4] >= min_box_score, 4]) for r in rows]
 
 
 def report(name: str, det: PersonDetector, imgs, gts, kw) -> dict:
-    res = evaluate(det, imgs, gts, thresholds=tuple(sorted(set(SWEEP) | {det.conf})), match_kwargs=kw)
-    row = res["by_threshold"][det.conf]
+    res = evaluate(det, imgs, gts, thresholds=tuple(sorted(set(SWEEP) | {det.min_box_score})), match_kwargs=kw)
+    row = res["by_threshold"][det.min_box_score]
     n_gt = row["tp"] + row["fn"]
-    print(f"{name:34s} images {len(imgs):4d}  GT {n_gt:4d}  @conf {det.conf:.2f}: recall {row['recall']:.3f}  "
+    print(f"{name:34s} images {len(imgs):4d}  GT {n_gt:4d}  @conf {det.min_box_score:.2f}: recall {row['recall']:.3f}  "
           f"precision {row['precision']:.3f}  (TP {row['tp']}, FP {row['fp']}, FN {row['fn']})")
     sweep = "  ".join(f"{t:.2f}:{r['recall']:.2f}/{r['precision']:.2f}" for t, r in res["by_threshold"].items())
     print(f"{'':34s} sweep conf:recall/precision  {sweep}")
@@ -166,12 +166,12 @@ class TeacherDetector:
 
     ``detect(image) -> (boxes, scores)`` returns every box the teacher keeps; ``predict_raw`` thresholds them."""
 
-    def __init__(self, detect, conf: float):
-        self.detect, self.conf = detect, conf
+    def __init__(self, detect, min_box_score: float):
+        self.detect, self.min_box_score = detect, min_box_score
         self._boxes: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
         self.seconds = 0.0
 
-    def predict_raw(self, images: list[np.ndarray], conf: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    def predict_raw(self, images: list[np.ndarray], min_box_score: float) -> list[tuple[np.ndarray, np.ndarray]]:
         import hashlib
 
         out = []
@@ -183,7 +183,7 @@ class TeacherDetector:
                 self.seconds += time.perf_counter() - start
                 self._boxes[key] = (np.asarray(boxes, np.float32).reshape(-1, 4), np.asarray(scores, np.float32))
             boxes, scores = self._boxes[key]
-            keep = scores >= conf
+            keep = scores >= min_box_score
             out.append((boxes[keep], scores[keep]))
         return out
 
@@ -229,7 +229,7 @@ def teacher_reports(args, ours: dict, both, both_kp) -> dict:
     print("\nteachers on the same held-out images, same ground truth, matching and intervals (onnxruntime, 1 thread):")
     out = {}
     for label, teacher in teachers.items():
-        out[label] = {"conf": teacher.conf,
+        out[label] = {"conf": teacher.min_box_score,
                       "heldout": report(f"{label}: heldout (bbox)", teacher, *both),
                       "heldout_kp115": report(f"{label}: heldout (kp-box)", teacher, *both_kp)}
         out[label]["ms_per_image"] = teacher.ms_per_image
@@ -276,13 +276,13 @@ def main() -> int:
     if root.exists():
         c, p, pk = coco_heldout(root), posetrack_heldout(root, "bbox"), posetrack_heldout(root, "kp")
     if args.boxes:
-        det = SavedBoxes(args.boxes, c[0] + p[0], c[3] + p[3], conf=0.3 if args.conf is None else args.conf)
-        print(f"saved boxes {args.boxes}, conf {det.conf}")
+        det = SavedBoxes(args.boxes, c[0] + p[0], c[3] + p[3], min_box_score=0.3 if args.conf is None else args.conf)
+        print(f"saved boxes {args.boxes}, conf {det.min_box_score}")
     else:
-        det = PersonDetector.from_checkpoint(args.weights, conf=args.conf)
-        print(f"detector {args.weights}: input {det.input_size}, conf {det.conf}, torch threads {args.threads}, "
-              f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    out = {"weights": args.boxes or args.weights, "conf": det.conf}
+        det = PersonDetector.from_checkpoint(args.weights, min_box_score=args.conf)
+        print(f"detector {args.weights}: input {det.input_size}, conf {det.min_box_score}, "
+              f"torch threads {args.threads}, load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    out = {"weights": args.boxes or args.weights, "conf": det.min_box_score}
     if root.exists():
         both = [a + b for a, b in zip(c[:3], p[:3])]
         out["heldout"] = report("heldout (COCO + PoseTrack18 bbox)", det, *both)

@@ -186,7 +186,7 @@ def _end_to_end_section(args, model, device, ratios, data: HeldoutSet, teacher) 
 
     runs: dict[str, EndToEndPredictions] = {}
     for r in ratios:
-        estimator = PoseEstimator(model, device=device, epsilon=r, flip_test=args.flip_test)
+        estimator = PoseEstimator(model, device=device, pruning_ratio=r, flip_test=args.flip_test)
 
         def estimate(image, boxes, estimator=estimator):
             return estimator.estimate_stills([image], [np.asarray(boxes, np.float32)])[0][0]
@@ -200,7 +200,7 @@ def _end_to_end_section(args, model, device, ratios, data: HeldoutSet, teacher) 
     scores = {label: score_end_to_end(data.people, run.pred, run.found) for label, run in runs.items()}
     joints = scores[f"ratio {ratios[0]:g}"]["overall"].joints
     print(f"\n[end to end] {len(data.people)} people, {joints} joints: detector {args.detector} "
-          f"(input {detector.input_size}, conf {detector.conf:.2f}) + the model on its boxes")
+          f"(input {detector.input_size}, conf {detector.min_box_score:.2f}) + the model on its boxes")
     if teacher is not None:
         from ftppose_cli.training.teacher_labels import PERSON_SCORE
 
@@ -216,7 +216,7 @@ def _end_to_end_section(args, model, device, ratios, data: HeldoutSet, teacher) 
         found = max(int(run.found.sum()), 1)
         print(f"  {label}: detector {1000 * run.seconds_detect / len(run.detections):.0f} ms per image, "
               f"pose {1000 * run.seconds_pose / found:.0f} ms per person found")
-    return {"detector": str(args.detector), "conf": detector.conf,
+    return {"detector": str(args.detector), "conf": detector.min_box_score,
             **{label: {"detections": int(sum(run.detections.values())),
                        "scores": {name: s.to_dict() for name, s in scores[label].items()}}
                for label, run in runs.items()}}

@@ -33,7 +33,7 @@ import torch
 from ftppose_cli.benchmarking.runner import with_window
 from ftppose_cli.evaluation.end_to_end import box_iou
 from ftppose_cli.models.ftppose import load_model
-from ftppose_cli.pipeline.annotate import AnnotateOptions, BoxesFileSource, VideoAnnotator
+from ftppose_cli.pipeline.annotator import AnnotateOptions, BoxesFileSource, VideoAnnotator
 from ftppose_cli.pipeline.estimator import PoseEstimator
 from ftppose_cli.runtime import default_pose_weights
 from ftppose_cli.training.teacher_labels import (
@@ -63,14 +63,14 @@ def _teacher(labels: dict, max_frames: int | None) -> tuple[dict[int, np.ndarray
 def _run(model, video: Path, boxes: dict[int, np.ndarray], ratio: float, max_frames: int | None,
          kpt_thr: float) -> tuple[dict, float, int]:
     """PoseTrack JSON of the pipeline's output, seconds in the model, person-frames."""
-    estimator = PoseEstimator(model, epsilon=ratio)
+    estimator = PoseEstimator(model, pruning_ratio=ratio)
     with tempfile.TemporaryDirectory() as tmp:
         annotator = VideoAnnotator(estimator, None, AnnotateOptions(output_dir=Path(tmp), write_video=False,
                                                                      overwrite=True, kpt_thr=kpt_thr))
         _, json_out = annotator.output_paths(video)
         with VideoReader(video) as reader:
             start = time.perf_counter()
-            annotator.annotate_frames(_Head(reader, max_frames), json_out, None, BoxesFileSource(boxes))
+            annotator.run_pipeline(_Head(reader, max_frames), json_out, None, BoxesFileSource(boxes))
             seconds = time.perf_counter() - start
         document = json.loads(json_out.read_text())
     return document, seconds, len(document["annotations"])

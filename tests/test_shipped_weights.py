@@ -33,10 +33,10 @@ def first_frame() -> np.ndarray:
         return next(container.decode(video=0)).to_ndarray(format="bgr24")
 
 
-@pytest.mark.parametrize("epsilon", [0.0, 0.9])
+@pytest.mark.parametrize("pruning_ratio", [0.0, 0.9])
 def test_shipped_pose_model_puts_the_walkers_joints_in_anatomical_order(first_frame: np.ndarray,
-                                                                       epsilon: float) -> None:
-    estimator = PoseEstimator(load_model(default_pose_weights()), epsilon=epsilon)
+                                                                       pruning_ratio: float) -> None:
+    estimator = PoseEstimator(load_model(default_pose_weights()), pruning_ratio=pruning_ratio)
     (xy, _), = estimator.estimate_stills([first_frame], [WALKERS])
     for person, box in zip(xy, WALKERS):
         assert np.all((person >= box[:2] - 5) & (person <= box[2:] + 5)), "a joint outside the person's box"
@@ -56,6 +56,6 @@ def test_shipped_detector_finds_the_walkers(first_frame: np.ndarray) -> None:
 
 def test_shipped_pose_model_beats_the_average_pose_on_heldout_people(shared_data: Path) -> None:
     heldout = load_heldout(shared_data / "heldout")
-    model = evaluate_heldout(load_model(default_pose_weights()), heldout, epsilon=0.5).overall.pck
+    model = evaluate_heldout(load_model(default_pose_weights()), heldout, pruning_ratio=0.5).overall.pck
     baseline = average_pose_baseline(heldout).overall.pck
     assert model[0.05] > baseline[0.05] and model[0.1] > baseline[0.1], (model, baseline)

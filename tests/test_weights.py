@@ -48,7 +48,7 @@ def test_both_networks_write_one_schema(tmp_path: Path) -> None:
     pose, detector = (json.loads((tmp_path / f"{name}.json").read_text()) for name in ("pose", "detector"))
     assert set(pose) == set(detector) == {"format", "version", "network", "config", "dtype", "inference", "training"}
     assert (pose["format"], pose["network"], detector["network"]) == ("ftppose-weights", "pose", "detector")
-    assert PersonDetector.from_checkpoint(tmp_path / "detector").conf == 0.4
+    assert PersonDetector.from_checkpoint(tmp_path / "detector").min_box_score == 0.4
 
 
 def test_the_shipped_files_are_read_in_their_earlier_schemas() -> None:

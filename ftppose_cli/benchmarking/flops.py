@@ -26,7 +26,7 @@ def stage_params(model: FTPPose) -> dict[str, int]:
 
 
 @torch.no_grad()
-def count_stage_flops(model: FTPPose, epsilon: float = 0.0, batch: int = 1,
+def count_stage_flops(model: FTPPose, pruning_ratio: float = 0.0, batch: int = 1,
                       backbone_per_window: bool = True) -> dict[str, StageCost]:
     """FLOPs of one forward pass per stage, for ``batch`` windows of K frames.
 
@@ -50,7 +50,7 @@ def count_stage_flops(model: FTPPose, epsilon: float = 0.0, batch: int = 1,
     if model.temporal:
         with FlopCounterMode(display=False) as counter:
             query = model.high_resolution(key, key_inter, grid)
-            context = model.temporal_branch(last, epsilon)
+            context = model.temporal_branch(last, pruning_ratio)
         costs["mgfe"] = StageCost(counter.get_total_flops(), params["mgfe"])
         with FlopCounterMode(display=False) as counter:
             fused = model.fusion(query, context)

@@ -65,20 +65,20 @@ def predict_people(heldout: HeldoutSet, estimator: PoseEstimator,
 def evaluate_heldout(
     model: FTPPose,
     data: HeldoutSet | str | Path,
-    epsilon: float = 0.0,
+    pruning_ratio: float = 0.0,
     flip_test: bool = False,
     device: torch.device | str = "cpu",
     half: bool = False,
     box_scale: dict[str, float] | None = None,
 ) -> HeldoutResult:
-    """PCK@0.05/0.1/0.2 (box's longer side) and PCKh@0.5 of ``model`` at pruning ratio ``epsilon``.
+    """PCK@0.05/0.1/0.2 (box's longer side) and PCKh@0.5 of ``model`` at pruning ratio ``pruning_ratio``.
 
     ``box_scale``: see :func:`predict_people`.
     """
     heldout = data if isinstance(data, HeldoutSet) else load_heldout(data)
-    estimator = PoseEstimator(model, device=device, epsilon=epsilon, half=half, flip_test=flip_test)
+    estimator = PoseEstimator(model, device=device, pruning_ratio=pruning_ratio, half=half, flip_test=flip_test)
     pred, seconds = predict_people(heldout, estimator, box_scale)
-    return HeldoutResult("model", score_predictions(heldout.people, pred), epsilon, flip_test,
+    return HeldoutResult("model", score_predictions(heldout.people, pred), pruning_ratio, flip_test,
                          crops=len(heldout.people), seconds=seconds)
 
 

@@ -8,7 +8,7 @@ For every ratio the same weights are run and measured:
   peak memory while it runs;
 * latency in video mode, where each frame's backbone features are computed
   once and reused by the K windows containing it: one frame through the
-  backbone plus ``decode_window``. This is what annotating a video costs per
+  backbone plus ``estimate_window``. This is what annotating a video costs per
   person-frame, so the comparison with the single-frame (K=1) baseline uses it;
 * each stage timed on its own (backbone on one frame per window, MGFE,
   fusion, head) and its share of their sum;
@@ -225,60 +225,60 @@ def _inputs(model: FTPPose, batch: int, device: torch.device, dtype: torch.dtype
     cfg = model.config
     generator = torch.Generator().manual_seed(seed)
     clips = torch.randn(batch, cfg.window, 3, *cfg.img_size, generator=generator).to(device, dtype)
-    last, inter = model.encode_frames(clips.flatten(0, 1))
+    last, inter = model.embed_frames(clips.flatten(0, 1))
     last = last.reshape(batch, cfg.window, *last.shape[1:])
     key_inter = inter.reshape(batch, cfg.window, *inter.shape[1:])[:, model.key_index]
     return _Inputs(clips, clips[:, model.key_index].contiguous(), last, key_inter)
 
 
-def stage_callables(model: FTPPose, inputs: _Inputs, epsilon: float) -> dict[str, Callable[[], object]]:
+def stage_callables(model: FTPPose, inputs: _Inputs, pruning_ratio: float) -> dict[str, Callable[[], object]]:
     """One zero-argument callable per stage, fed with the previous stage's real output."""
     cfg = model.config
     grid = cfg.grid_size
     batch, _, _, dim = inputs.last.shape
     key = inputs.last[:, model.key_index]
     key_map = key.transpose(1, 2).reshape(batch, dim, *grid)
-    stages: dict[str, Callable[[], object]] = {"backbone": lambda: model.encode_frames(inputs.frames)}
+    stages: dict[str, Callable[[], object]] = {"backbone": lambda: model.embed_frames(inputs.frames)}
     if not model.temporal:
         stages["head"] = lambda: model.head(key_map)
         return stages
     merge = cfg.merge_pruned
     with torch.inference_mode():
         query = model.high_resolution(key, inputs.key_intermediate, grid)
-        context = model.temporal_branch(inputs.last, epsilon, merge)
+        context = model.temporal_branch(inputs.last, pruning_ratio, merge)
         fused_map = model.fusion(query, context).transpose(1, 2).reshape(batch, dim, grid[0] * 2, grid[1] * 2)
     stages["mgfe"] = lambda: (model.high_resolution(key, inputs.key_intermediate, grid),
-                              model.temporal_branch(inputs.last, epsilon, merge))
+                              model.temporal_branch(inputs.last, pruning_ratio, merge))
     stages["fusion"] = lambda: model.fusion(query, context)
     stages["head"] = lambda: model.head(key_map, fused_map)
     return stages
 
 
-def _video_step(model: FTPPose, inputs: _Inputs, epsilon: float) -> Callable[[], object]:
+def _video_step(model: FTPPose, inputs: _Inputs, pruning_ratio: float) -> Callable[[], object]:
     """Per window in video mode: one new frame through the backbone, then the window from cached tokens."""
 
     def step() -> torch.Tensor:
-        model.encode_frames(inputs.frames)
-        return model.decode_window(inputs.last, inputs.key_intermediate, epsilon)
+        model.embed_frames(inputs.frames)
+        return model.estimate_window(inputs.last, inputs.key_intermediate, pruning_ratio)
 
     return step
 
 
-def _measure_ratio(model: FTPPose, forward: Callable, inputs: _Inputs, epsilon: float, options: BenchmarkOptions,
+def _measure_ratio(model: FTPPose, forward: Callable, inputs: _Inputs, pruning_ratio: float, options: BenchmarkOptions,
                    device: torch.device, flops: dict) -> RatioResult:
     cfg = model.config
     with PeakMemory(device) as meter:
-        latency = time_callable(lambda: forward(inputs.clips, epsilon), device, options.warmup, options.repeats)
-    video = time_callable(_video_step(model, inputs, epsilon), device, options.warmup, options.repeats)
+        latency = time_callable(lambda: forward(inputs.clips, pruning_ratio), device, options.warmup, options.repeats)
+    video = time_callable(_video_step(model, inputs, pruning_ratio), device, options.warmup, options.repeats)
     stage_ms = {name: time_callable(fn, device, options.warmup, options.repeats).median_ms
-                for name, fn in stage_callables(model, inputs, epsilon).items()}
+                for name, fn in stage_callables(model, inputs, pruning_ratio).items()}
     total = sum(stage_ms.values())
     stage_gflops = {name: cost.flops / 1e9 for name, cost in flops.items()}
     gflops_video = sum(stage_gflops.values())
     num = cfg.grid_size[0] * cfg.grid_size[1]
     return RatioResult(
-        ratio=epsilon,
-        tokens_per_frame=keep_count(num, epsilon) if model.temporal else num,
+        ratio=pruning_ratio,
+        tokens_per_frame=keep_count(num, pruning_ratio) if model.temporal else num,
         gflops_per_clip=gflops_video + (cfg.window - 1) * stage_gflops["backbone"],
         gflops_video=gflops_video,
         stage_gflops=stage_gflops,

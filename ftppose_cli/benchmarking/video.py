@@ -2,7 +2,7 @@
 
 The model benchmark times FTP-Pose alone; users feel the pipeline (decode,
 detect, track, pose, draw, encode). Here one annotator is built once and run
-on the same video at every ratio, so only epsilon changes between runs.
+on the same video at every ratio, so only the pruning ratio changes between runs.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ftppose_cli.pipeline.annotate import AnnotateOptions, VideoAnnotator
+from ftppose_cli.pipeline.annotator import AnnotateOptions, VideoAnnotator
 from ftppose_cli.pipeline.builder import build_annotator
 
 
@@ -37,13 +37,14 @@ def benchmark_video(video: Path, ratios: tuple[float, ...], weights: Path | None
     ratios = tuple(sorted(set((0.0, *ratios))))
     rows: list[VideoRatioResult] = []
     with tempfile.TemporaryDirectory(prefix="ftppose-bench-") as tmp:
-        options = AnnotateOptions(output_dir=Path(tmp), overwrite=True, batch_size=batch_size)
+        options = AnnotateOptions(output_dir=Path(tmp), overwrite=True, batch_size=batch_size, weights=weights,
+                                  device=device, half=half)
         if annotator is None:
-            annotator = build_annotator(options, weights=weights, device=device, half=half)
+            annotator = build_annotator(options)
         else:
             annotator.options = options
         for ratio in ratios:
-            annotator.estimator.epsilon = ratio
+            annotator.estimator.pruning_ratio = ratio
             reports = [annotator.annotate(video) for _ in range(repeats)]
             fps = [r.fps for r in reports]
             middle = sorted(reports, key=lambda r: r.fps)[len(reports) // 2]

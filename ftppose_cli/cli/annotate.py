@@ -43,7 +43,7 @@ class Palette(str, Enum):  # ftppose_cli.drawing.Palette's values; that module i
     coco = "coco"
 
 if TYPE_CHECKING:
-    from ftppose_cli.pipeline.annotate import VideoAnnotator, VideoReport
+    from ftppose_cli.pipeline.annotator import VideoAnnotator, VideoReport
 
 
 class JsonFormat(str, Enum):
@@ -145,7 +145,7 @@ def annotate_command(
         raise typer.Exit(1)
 
     from ftppose_cli.atomic import atomic_write_text
-    from ftppose_cli.pipeline.annotate import STAGES, AnnotateOptions  # torch from here on
+    from ftppose_cli.pipeline.annotator import STAGES, AnnotateOptions  # torch from here on
     from ftppose_cli.pipeline.builder import build_annotator
     from ftppose_cli.pipeline.outputs import claim_outputs
 
@@ -154,9 +154,11 @@ def annotate_command(
 
         torch.set_num_threads(threads)
     options = AnnotateOptions(
-        output_dir=output_dir, write_video=not no_video, overwrite=overwrite, batch_size=batch_size,
+        output_dir=output_dir, weights=weights, pruning_ratio=pruning_ratio, device=ranks.device(device), half=half,
+        flip_test=flip_test, use_detector=boxes is None, detector=detector, min_box_score=det_thr,
+        detector_input_size=det_size, write_video=not no_video, overwrite=overwrite, batch_size=batch_size,
         json_layout="2017" if json_format is JsonFormat.posetrack17 else "2018", kpt_thr=kpt_thr,
-        show_boxes=show_boxes, min_box_score=det_thr or 0.0, selection=selection, palette=palette.value,
+        show_boxes=show_boxes, selection=selection, palette=palette.value,
     )
     # Every input's outputs are checked before the model loads and the first frame is decoded. Same-name inputs
     # are refused by name alone, the same on every rank; each rank then checks the files of its own share.
@@ -174,9 +176,7 @@ def annotate_command(
     with _sigterm_as_interrupt() as stop:
         if mine:  # under torchrun a rank may have nothing to do; it still joins the gather below
             try:
-                annotator = build_annotator(options, weights=weights, detector=detector, use_detector=boxes is None,
-                                            device=ranks.device(device), pruning_ratio=pruning_ratio, half=half,
-                                            flip_test=flip_test, det_thr=det_thr, det_size=det_size)
+                annotator = build_annotator(options)
             except FtpposeError as error:
                 say(err, "error", error)
                 failures += 1

@@ -19,7 +19,7 @@ import math
 from contextlib import nullcontext
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich import box
@@ -33,6 +33,9 @@ from ftppose_cli.cli.options import number_in
 from ftppose_cli.cli.progress import say
 from ftppose_cli.distributed import Ranks
 from ftppose_cli.errors import FtpposeError, UsageError
+
+if TYPE_CHECKING:  # the pipeline is imported in run mode only: scoring files needs no torch
+    from ftppose_cli.pipeline.annotator import AnnotateOptions
 
 GROUPS = ("Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle", "Total")
 SHORT_NAMES = dict(zip(GROUPS, ("Head", "Shou", "Elb", "Wri", "Hip", "Knee", "Ankl", "Total")))  # poseval's
@@ -101,8 +104,13 @@ def eval_command(
     if json_path is not None:  # checked before the work, not found after it
         check_writable(json_path, overwrite=True)
     if data is not None:
-        result = _run_split(data, split, boxes, weights, pruning_ratio, device, output_dir / split, chosen, err,
-                            detector=detector, det_thr=det_thr, det_size=det_size, ranks=ranks)
+        from ftppose_cli.pipeline.annotator import AnnotateOptions
+
+        options = AnnotateOptions(
+            output_dir=output_dir / split, weights=weights, pruning_ratio=pruning_ratio, device=ranks.device(device),
+            use_detector=boxes == "detector", detector=detector, min_box_score=det_thr, detector_input_size=det_size,
+            write_video=False, overwrite=True)
+        result = _run_split(data, split, boxes, options, chosen, err, ranks)
         ranks.close()
         if result is None:
             return
@@ -131,18 +139,15 @@ def eval_command(
         out.print(f"wrote {escape(str(json_path))}")
 
 
-def _run_split(data: Path, split: str, boxes: str, weights: Path | None, pruning_ratio: float, device: str,
-               out: Path, version: str | None, err: Console, detector: Path | None = None, det_thr: float | None = None,
-               det_size: int | None = None, ranks: Ranks = Ranks()):
-    from ftppose_cli.pipeline.annotate import AnnotateOptions
+def _run_split(data: Path, split: str, boxes: str, options: AnnotateOptions, version: str | None, err: Console,
+               ranks: Ranks):
+    """Predict every sequence of a PoseTrack split into ``options.output_dir``, then score (rank 0)."""
     from ftppose_cli.pipeline.builder import build_annotator
     from ftppose_cli.pipeline.split import predict_split
 
+    out = options.output_dir
     check_folder(out)
-    options = AnnotateOptions(output_dir=out, write_video=False, overwrite=True,
-                              min_box_score=det_thr or 0.0)
-    annotator = build_annotator(options, weights=weights, device=ranks.device(device), pruning_ratio=pruning_ratio,
-                                use_detector=boxes == "detector", detector=detector, det_thr=det_thr, det_size=det_size)
+    annotator = build_annotator(options)
     with err.status(f"predicting {data / split} ...") if not ranks.distributed else nullcontext():
         run = predict_split(data, split, annotator, out, boxes=boxes, version=version, ranks=ranks)
     if run.result is None:  # another rank than 0: rank 0 reports for all

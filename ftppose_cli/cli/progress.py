@@ -39,7 +39,7 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from ftppose_cli.pipeline.annotate import VideoReport
+    from ftppose_cli.pipeline.annotator import VideoReport
     from ftppose_cli.training.progress import StepProgress
 
 ProgressUpdate = Callable[[int, "int | None", int], None]

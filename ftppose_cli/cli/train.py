@@ -97,8 +97,9 @@ def train_command(
     ema_decay: Annotated[float, typer.Option(help="Validate and export a moving average of the weights with this "
                                              "per-step decay (0 = the raw weights).",
                                              rich_help_panel="Schedule")] = 0.0,
-    epsilons: Annotated[str, typer.Option(help="Pruning ratios sampled per step (comma separated).",
-                                          rich_help_panel="Schedule")] = "0,0.25,0.5,0.75,0.9",
+    pruning_ratios: Annotated[str, typer.Option(help="Pruning ratios sampled per step (comma separated).",
+                                                rich_help_panel="Schedule")] = "0,0.25,0.5,0.75,0.9",
+    epsilons_old: Annotated[Optional[str], typer.Option("--epsilons", hidden=True)] = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda[:N].", rich_help_panel="Hardware")] = "auto",
     workers: Annotated[int, typer.Option(help="Data-loading processes.", rich_help_panel="Hardware")] = 1,
     threads: Annotated[Optional[int], typer.Option(help="CPU threads for torch.", rich_help_panel="Hardware")] = None,
@@ -138,7 +139,8 @@ def train_command(
         scene_power=scene_power, balance_facing=balance_facing, background_paste=background_paste,
         aspect_jitter=aspect_jitter, neighbour_paste=neighbour_paste, synthetic_back=synthetic_back,
         face_blur=face_blur, ema_decay=ema_decay,
-        epsilons=tuple(float(e) for e in epsilons.split(",")), init_from=str(init_from) if init_from else None,
+        pruning_ratios=tuple(float(r) for r in (epsilons_old or pruning_ratios).split(",")),  # --epsilons: the old name
+        init_from=str(init_from) if init_from else None,
         freeze_backbone=freeze_backbone, temporal_only=temporal_only, stop_after=stop_after,
         model_overrides=overrides,
         num_workers=workers, threads=threads, seed=seed, device=device,

@@ -68,9 +68,9 @@ def letterbox_batch(images: list[np.ndarray], input_size: int, multiple: int = 3
 
 # ---------------------------------------------------------------------------- decoding
 
-def decode(heat_logits: torch.Tensor, ltrb: torch.Tensor, stride: int, conf: float = 0.3,
+def decode(heat_logits: torch.Tensor, ltrb: torch.Tensor, stride: int, min_box_score: float = 0.3,
            nms_iou: float = 0.5, top_k: int = 100) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Heatmap peaks (3x3 max-pool NMS, score >= ``conf``, at most ``top_k``) -> boxes in input
+    """Heatmap peaks (3x3 max-pool NMS, score >= ``min_box_score``, at most ``top_k``) -> boxes in input
     pixels, then a box NMS. Returns per image ``(xyxy (n, 4), scores (n,))``."""
     import torchvision
 
@@ -89,7 +89,7 @@ def decode(heat_logits: torch.Tensor, ltrb: torch.Tensor, stride: int, conf: flo
     boxes = torch.stack([cx - d[:, 0], cy - d[:, 1], cx + d[:, 2], cy + d[:, 3]], dim=2)  # (B, k, 4)
     out = []
     for b in range(B):
-        keep = scores[b] >= conf
+        keep = scores[b] >= min_box_score
         bx, sc = boxes[b][keep], scores[b][keep]
         if len(sc):
             k2 = torchvision.ops.nms(bx, sc, nms_iou)
@@ -120,7 +120,7 @@ class PersonDetector:
     """
 
     def __init__(self, model: PersonDetectorNet, *, device: str | torch.device = "cpu",
-                 conf: float = 0.3, nms_iou: float = 0.5, input_size: int | None = None,
+                 min_box_score: float = 0.3, nms_iou: float = 0.5, input_size: int | None = None,
                  fuse: bool = True) -> None:
         model = model.eval().to(device)
         if fuse:
@@ -128,7 +128,7 @@ class PersonDetector:
             model = fuse_conv_bn(copy.deepcopy(model))
         self.model = model
         self.device = torch.device(device)
-        self.conf = conf
+        self.min_box_score = min_box_score
         self.nms_iou = nms_iou
         self.input_size = input_size or model.config.input_size
         self.stride = model.config.stride
@@ -136,25 +136,28 @@ class PersonDetector:
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu", *,
-                        conf: float | None = None, input_size: int | None = None) -> "PersonDetector":
-        """Load ``detector.safetensors`` + ``detector.json``; ``conf`` defaults to the stored one."""
+                        min_box_score: float | None = None, input_size: int | None = None) -> "PersonDetector":
+        """Load ``detector.safetensors`` + ``detector.json``; ``min_box_score`` defaults to the stored one."""
         model, weights = load_network(path, DETECTOR,
                                       lambda config: PersonDetectorNet(DetectorConfig.from_dict(config)))
         stored = weights.inference
-        det = cls(model, device=device, conf=float(stored.get("min_box_score", 0.3)) if conf is None else conf,
-                  nms_iou=float(stored.get("nms_iou", 0.5)), input_size=input_size)
+        if min_box_score is None:
+            min_box_score = float(stored.get("min_box_score", 0.3))
+        det = cls(model, device=device, min_box_score=min_box_score, nms_iou=float(stored.get("nms_iou", 0.5)),
+                  input_size=input_size)
         det.weights = weights
         return det
 
     @torch.inference_mode()
-    def predict_raw(self, images: list[np.ndarray], conf: float | None = None
+    def predict_raw(self, images: list[np.ndarray], min_box_score: float | None = None
                     ) -> list[tuple[np.ndarray, np.ndarray]]:
         """``(xyxy, scores)`` per image in original pixels (no supervision objects)."""
         if not images:
             return []
         x, boxes = letterbox_batch(images, self.input_size)
         heat, ltrb = self.model(x.to(self.device))
-        decoded = decode(heat.cpu(), ltrb.cpu(), self.stride, self.conf if conf is None else conf, self.nms_iou)
+        threshold = self.min_box_score if min_box_score is None else min_box_score
+        decoded = decode(heat.cpu(), ltrb.cpu(), self.stride, threshold, self.nms_iou)
         out = []
         for (xyxy, sc), lb in zip(decoded, boxes):
             xyxy = lb.to_original(xyxy)
@@ -162,11 +165,11 @@ class PersonDetector:
             out.append((xyxy[ok], sc[ok]))
         return out
 
-    def detect(self, images: list[np.ndarray], conf: float | None = None) -> list:
+    def detect(self, images: list[np.ndarray], min_box_score: float | None = None) -> list:
         """One :class:`supervision.Detections` per BGR image: ``xyxy`` in original pixels,
         ``confidence``, ``class_id`` 0 (person)."""
         import supervision as sv
 
         return [sv.Detections(xyxy=xyxy.reshape(-1, 4), confidence=sc,
                               class_id=np.zeros(len(sc), dtype=int))
-                for xyxy, sc in self.predict_raw(images, conf)]
+                for xyxy, sc in self.predict_raw(images, min_box_score)]

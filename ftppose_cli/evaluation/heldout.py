@@ -93,7 +93,7 @@ class HeldoutResult:
 
     method: str
     scores: dict[str, PCKScores]
-    epsilon: float | None = None
+    pruning_ratio: float | None = None
     flip_test: bool = False
     crops: int = 0
     seconds: float = 0.0
@@ -110,7 +110,7 @@ class HeldoutResult:
     def to_dict(self) -> dict:
         return {
             "method": self.method,
-            "epsilon": self.epsilon,
+            "pruning_ratio": self.pruning_ratio,
             "flip_test": self.flip_test,
             "crops": self.crops,
             "ms_per_crop": self.ms_per_crop,

@@ -37,7 +37,7 @@ def _sequence_of(image_id: int) -> str | None:
     return f"{(image_id // 10000) % 10**6:06d}" if image_id >= 10**9 else None
 
 
-def load_boxes(path: str | Path, sequence: str | None = None, min_score: float = 0.0) -> BoxesByFrame:
+def load_boxes(path: str | Path, sequence: str | None = None, min_box_score: float = 0.0) -> BoxesByFrame:
     """Boxes per frame position; ``sequence`` keeps only that PoseTrack sequence's ids (e.g. ``"003418"``)."""
     path = Path(path)
     try:
@@ -52,10 +52,11 @@ def load_boxes(path: str | Path, sequence: str | None = None, min_score: float =
         raise InputError(path, f"boxes file is not readable JSON ({exc})") from None
     except RecursionError:
         raise InputError(path, "boxes file is not readable JSON (nested too deeply)") from None
-    return parse_boxes(document, path, sequence, min_score)
+    return parse_boxes(document, path, sequence, min_box_score)
 
 
-def parse_boxes(document: Any, path: str | Path, sequence: str | None = None, min_score: float = 0.0) -> BoxesByFrame:
+def parse_boxes(document: Any, path: str | Path, sequence: str | None = None,
+                min_box_score: float = 0.0) -> BoxesByFrame:
     """:func:`load_boxes` on an already-parsed JSON document; ``path`` names it in errors."""
     path = Path(path)
     if isinstance(document, dict):
@@ -86,7 +87,7 @@ def parse_boxes(document: Any, path: str | Path, sequence: str | None = None, mi
             raise InputError(path, f"entry {n} lacks an integer image_id and a numeric bbox [x, y, w, h]")
         if not all(abs(v) <= _FLOAT32_MAX for v in (x, y, w, h, x + w, y + h, score)):  # NaN fails too
             raise InputError(path, f"entry {n} (image {image_id}) has a non-finite box or score")
-        if entry.get("category_id", 1) != 1 or w <= 0 or h <= 0 or score < min_score:
+        if entry.get("category_id", 1) != 1 or w <= 0 or h <= 0 or score < min_box_score:
             continue
         if position is not None:
             if image_id not in position:

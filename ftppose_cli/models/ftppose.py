@@ -7,9 +7,11 @@ forward pass takes a window of K person crops and returns the key frame's
 heatmaps; ``epsilon`` (the pruning ratio) is an argument of the forward pass,
 so one set of weights serves every ratio.
 
-For video, :meth:`FTPPose.encode_frames` and :meth:`FTPPose.decode_window`
-split the work so each frame's backbone features are computed once and reused
-by every window that contains it.
+For video, the forward pass comes in two halves, :meth:`FTPPose.embed_frames`
+(the backbone, per frame) and :meth:`FTPPose.estimate_window` (MGFE, fusion
+and head, per window), so each frame's backbone features are computed once
+and reused by every window that contains it. (Encode and decode are the
+video codec's words.)
 """
 
 from __future__ import annotations
@@ -125,11 +127,11 @@ class FTPPose(nn.Module):
     def key_index(self) -> int:
         return self.config.window // 2
 
-    def encode_frames(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def embed_frames(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Backbone tokens of independent frames: ``(M, 3, H, W)`` -> ``last, intermediate`` ``(M, N, C)``."""
         return self.backbone(images)
 
-    def decode_window(
+    def estimate_window(
         self,
         last: torch.Tensor,
         key_intermediate: torch.Tensor,
@@ -165,10 +167,10 @@ class FTPPose(nn.Module):
         batch, window = clips.shape[:2]
         if window != self.config.window:
             raise ValueError(f"model expects windows of {self.config.window} frames, got {window}")
-        last, intermediate = self.encode_frames(clips.flatten(0, 1))
+        last, intermediate = self.embed_frames(clips.flatten(0, 1))
         last = last.reshape(batch, window, *last.shape[1:])
         key_intermediate = intermediate.reshape(batch, window, *intermediate.shape[1:])[:, self.key_index]
-        return self.decode_window(last, key_intermediate, epsilon, merge)
+        return self.estimate_window(last, key_intermediate, epsilon, merge)
 
     def stage_modules(self) -> dict[str, list[nn.Module]]:
         """Modules per stage, for FLOP and parameter accounting."""

@@ -1,10 +1,13 @@
 """Batched top-down pose estimation around an FTP-Pose model.
 
 The work is split so video inference pays the backbone once per person-frame:
-:meth:`PoseEstimator.encode` crops every person of a batch of frames and runs
-the backbone on all of them in one pass; :meth:`PoseEstimator.decode` runs the
-MGFE, fusion and head on windows assembled from those cached tokens and maps
-the heatmap peaks back to image pixels.
+:meth:`PoseEstimator.embed_people` crops every person of a batch of frames and
+runs the backbone on all of them in one pass (the model's
+:meth:`~ftppose_cli.models.ftppose.FTPPose.embed_frames`);
+:meth:`PoseEstimator.estimate_windows` runs the MGFE, fusion and head on
+windows assembled from those cached tokens (the model's
+:meth:`~ftppose_cli.models.ftppose.FTPPose.estimate_window`) and maps the
+heatmap peaks back to image pixels. Encode and decode are the video's.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ class PoseEstimator:
         self,
         model: FTPPose,
         device: torch.device | str = "cpu",
-        epsilon: float = 0.0,
+        pruning_ratio: float = 0.0,
         half: bool = False,
         flip_test: bool = False,
         max_batch: int = 64,
@@ -53,7 +56,7 @@ class PoseEstimator:
             self.warnings.append("half precision needs a GPU; running in full precision on the CPU")
         self.model = model.to(self.device, self.dtype).eval()
         self.config = model.config
-        self.epsilon = epsilon
+        self.pruning_ratio = pruning_ratio
         self.flip_test = flip_test
         self.max_batch = max_batch
         self.backbone_crops = 0  # person-frames sent through the backbone, for accounting
@@ -77,13 +80,13 @@ class PoseEstimator:
         lasts, inters = [], []
         for start in range(0, len(crops), self.max_batch):
             x = torch.from_numpy(to_model_input(crops[start:start + self.max_batch]))
-            last, inter = self.model.encode_frames(x.to(self.device, self.dtype))
+            last, inter = self.model.embed_frames(x.to(self.device, self.dtype))
             lasts.append(last)
             inters.append(inter)
         self.backbone_crops += len(crops)
         return torch.cat(lasts), torch.cat(inters)
 
-    def encode(self, images: list[np.ndarray], boxes: list[np.ndarray]) -> list[PersonFeatures]:
+    def embed_people(self, images: list[np.ndarray], boxes: list[np.ndarray]) -> list[PersonFeatures]:
         """Backbone features of every person of a batch of frames, in one pass over all crops."""
         counts = [len(b) for b in boxes]
         dim = self.config.embed_dim
@@ -107,7 +110,7 @@ class PoseEstimator:
         return out
 
     @torch.inference_mode()
-    def decode(
+    def estimate_windows(
         self,
         last: torch.Tensor,
         key_intermediate: torch.Tensor,
@@ -122,11 +125,12 @@ class PoseEstimator:
         heatmaps = []
         for start in range(0, last.shape[0], self.max_batch):
             sl = slice(start, start + self.max_batch)
-            h = self.model.decode_window(last[sl], key_intermediate[sl], self.epsilon).float()
+            h = self.model.estimate_window(last[sl], key_intermediate[sl], self.pruning_ratio).float()
             if self.flip_test and last_flipped is not None:
                 # Average probabilities, not logits, so both views weigh the same.
                 kind = self.config.heatmap_kind
-                hf = self.model.decode_window(last_flipped[sl], key_intermediate_flipped[sl], self.epsilon).float()
+                hf = self.model.estimate_window(last_flipped[sl], key_intermediate_flipped[sl],
+                                                self.pruning_ratio).float()
                 h = 0.5 * (to_probabilities(h, kind) + flip_back(to_probabilities(hf, kind)))
                 if kind == "softmax":
                     h = torch.log(h.clamp(min=1e-12))  # back to logits of the averaged distribution
@@ -138,11 +142,11 @@ class PoseEstimator:
 
     def estimate_stills(self, images: list[np.ndarray], boxes: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Poses on still images: each person's window repeats its one frame."""
-        features = self.encode(images, boxes)
+        features = self.embed_people(images, boxes)
         results = []
         for f in features:
             k = self.window
             last = f.last[:, None].expand(-1, k, -1, -1)
             last_f = None if f.last_flipped is None else f.last_flipped[:, None].expand(-1, k, -1, -1)
-            results.append(self.decode(last, f.intermediate, f.to_image, last_f, f.intermediate_flipped))
+            results.append(self.estimate_windows(last, f.intermediate, f.to_image, last_f, f.intermediate_flipped))
         return results

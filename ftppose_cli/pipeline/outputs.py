@@ -17,7 +17,7 @@ from ftppose_cli.inputs import AnnotateInput
 
 
 class OutputOptions(Protocol):
-    """What naming the outputs depends on (:class:`~ftppose_cli.pipeline.annotate.AnnotateOptions` has it)."""
+    """What naming the outputs depends on (:class:`~ftppose_cli.pipeline.annotator.AnnotateOptions` has it)."""
 
     output_dir: Path
     write_video: bool

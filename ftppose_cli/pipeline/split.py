@@ -32,7 +32,7 @@ from ftppose_cli.evaluation.scoring import evaluate_folders
 from ftppose_cli.formats.detections import load_boxes
 from ftppose_cli.formats.posetrack import PoseTrackSequence
 from ftppose_cli.formats.posetrack_reader import read_sequence
-from ftppose_cli.pipeline.annotate import BoxesFileSource, PersonSource, VideoAnnotator, VideoReport
+from ftppose_cli.pipeline.annotator import BoxesFileSource, PersonSource, VideoAnnotator, VideoReport
 from ftppose_cli.video.frames import Frame, VideoInfo
 
 
@@ -137,7 +137,7 @@ def predict_split(
             people = BoxesFileSource(load_boxes(detections, sequence=_sequence_digits(gt_file.stem)))
         else:
             people = None
-        report = annotator.annotate_frames(frames, out_dir / gt_file.name, people=people,
+        report = annotator.run_pipeline(frames, out_dir / gt_file.name, people=people,
                                            frame_names=[f.file_name for f in sequence.frames])
         run.reports.append(report)
     gathered = ranks.gather(run.reports)  # also waits until every rank has written its predictions

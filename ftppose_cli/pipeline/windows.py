@@ -34,7 +34,7 @@ class FrameEntry:
 
 @dataclass
 class WindowBatch:
-    """All windows of a set of ready frames, stacked for one decode call."""
+    """All windows of a set of ready frames, stacked for one ``estimate_windows`` call."""
 
     entries: list[FrameEntry]
     last: torch.Tensor  # (B, K, N, C)
@@ -46,7 +46,7 @@ class WindowBatch:
 
 
 class WindowScheduler:
-    """Holds encoded frames until their windows are complete, then hands them out in order."""
+    """Holds embedded frames until their windows are complete, then hands them out in order."""
 
     def __init__(self, radius: int) -> None:
         self.radius = radius
@@ -54,7 +54,7 @@ class WindowScheduler:
         self._next_ready = 0  # position in _frames of the first frame not yet emitted
 
     def push(self, entry: FrameEntry) -> list[FrameEntry]:
-        """Add an encoded frame; returns the frames whose windows just became complete."""
+        """Add an embedded frame; returns the frames whose windows just became complete."""
         self._frames.append(entry)
         return self._take(lambda pos: pos + self.radius < len(self._frames))
 

@@ -46,10 +46,10 @@ def _scale_for(w: int, h: int, max_side: int) -> float:
     return min(1.0, max_side / max(w, h))
 
 
-def _teacher_boxes(frame: dict, scale: float, min_score: float = 0.0) -> list[list[float]]:
+def _teacher_boxes(frame: dict, scale: float, min_box_score: float = 0.0) -> list[list[float]]:
     out = []
     for p in frame["persons"]:
-        if p.get("score", 1.0) < min_score:
+        if p.get("score", 1.0) < min_box_score:
             continue
         x, y, w, h = p["box"]
         if w < 2 or h < 2:
@@ -74,7 +74,7 @@ def build_frame_cache(data: str | Path, cache: str | Path, max_side: int = 512, 
         labels = json.loads((data / "labels" / (src + ".json")).read_text())
         scale = _scale_for(labels["width"], labels["height"], max_side)
         # schema 2 keeps every fused box down to a low score; the first labels only kept confident ones
-        min_score = DETECTOR_BOX_SCORE if labels.get("schema") == SCHEMA_THUNDER else 0.0
+        min_box_score = DETECTOR_BOX_SCORE if labels.get("schema") == SCHEMA_THUNDER else 0.0
         by_frame = {f["frame"]: f for f in labels["frames"]}
         out_dir = cache / "frames" / src.replace("/", "__")
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -90,7 +90,7 @@ def build_frame_cache(data: str | Path, cache: str | Path, max_side: int = 512, 
                 cv2.imwrite(str(cache / rel), bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
             records.append({"file": rel, "scene": entry["scene"], "source": src,
                             "boxes": [[round(v, 1) for v in b]
-                                                       for b in _teacher_boxes(by_frame[idx], scale, min_score)]})
+                                                       for b in _teacher_boxes(by_frame[idx], scale, min_box_score)]})
 
         read = False
         for idx, bgr in read_frames(data / src):

@@ -169,7 +169,7 @@ def evaluate(detector: PersonDetector, images: list[np.ndarray], gts: list[np.nd
     lo = min(thresholds)
     preds = []
     for i in range(0, len(images), batch):
-        preds += detector.predict_raw(images[i:i + batch], conf=lo)
+        preds += detector.predict_raw(images[i:i + batch], min_box_score=lo)
     rows = {}
     for t in thresholds:
         counts = []
@@ -317,7 +317,7 @@ def train_detector(cfg: DetectorTrainConfig, resume: bool = True, log=print,
         train_s = time.time() - t0
         state["train_seconds"] += train_s
         t1 = time.time()
-        det = PersonDetector(ema, conf=0.3)
+        det = PersonDetector(ema, min_box_score=0.3)
         res = evaluate(det, val_imgs, val_gts)
         val_s = time.time() - t1
         state["epoch"] += 1

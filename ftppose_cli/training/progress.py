@@ -1,7 +1,7 @@
 """How training says how far it is: a callback the caller renders, so the library draws nothing itself.
 
 The pipeline reports frames done the same way (``progress`` of
-:meth:`~ftppose_cli.pipeline.annotate.VideoAnnotator.annotate`). The CLI turns
+:meth:`~ftppose_cli.pipeline.annotator.VideoAnnotator.annotate`). The CLI turns
 these calls into bars (:func:`ftppose_cli.cli.progress.step_progress`); a
 script passes its own function or none. Lines worth keeping (an epoch's
 scores, "resumed from ...") go to a separate ``log`` callable, ``print`` by

@@ -1,7 +1,7 @@
 """The pose training loop: heatmap regression with sampled pruning ratios.
 
-One checkpoint must serve every pruning ratio, so each step draws epsilon
-from ``epsilons`` (the temporal path sees every ratio it will be run at).
+One checkpoint must serve every pruning ratio, so each step draws one from
+``pruning_ratios`` (the temporal path sees every ratio it will be run at).
 Checkpoints carry model, optimiser, scheduler, step and RNG state, and the
 augmentation is seeded per (epoch, item), so a resumed run continues exactly
 where it stopped. Distributed training uses DistributedDataParallel when
@@ -54,7 +54,7 @@ class TrainConfig:
     lr: float = 1e-3
     weight_decay: float = 0.05
     warmup_steps: int = 300
-    epsilons: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 0.9)
+    pruning_ratios: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 0.9)
     val_scenes: tuple[str, ...] | None = None  # None: the split recorded in the cache (see CropCache.val_scenes)
     background_paste: float = 0.0  # probability of pasting the person onto another crop's background
     neighbour_paste: float = 0.0  # probability of pasting another person beside or in front of the person
@@ -101,7 +101,7 @@ def _lr_factor(step: int, total: int, warmup: int) -> float:
 
 @torch.no_grad()
 def validate(model: torch.nn.Module, loader: DataLoader, device: torch.device,
-             epsilon: float = 0.0) -> dict[str, float]:
+             pruning_ratio: float = 0.0) -> dict[str, float]:
     """PCK at 0.05 / 0.1 / 0.2 of the box's longer side on the validation people, and at 0.1 on either side.
 
     ``any_side@0.1`` also counts a joint found where its mirror twin is: its gap to ``pck@0.1``
@@ -111,7 +111,7 @@ def validate(model: torch.nn.Module, loader: DataLoader, device: torch.device,
     model.eval()
     preds, gts, vis, refs = [], [], [], []
     for batch in loader:
-        heatmaps = model(batch["inputs"].to(device), epsilon)
+        heatmaps = model(batch["inputs"].to(device), pruning_ratio)
         core = model.module if hasattr(model, "module") else model
         coords, _ = decode_output(heatmaps.float().cpu(), core.config.heatmap_kind)
         preds.append(heatmap_to_input(coords, core.config.heatmap_size, core.config.img_size).numpy())
@@ -252,7 +252,7 @@ def train(cfg: TrainConfig, log: Callable[[str], object] = print, progress: Step
         train_set.set_epoch(epoch, draws.numpy())  # already in random order: read them in sequence
         loader = DataLoader(train_set, batch_size=cfg.batch_size, shuffle=False, num_workers=cfg.num_workers,
                             drop_last=True, persistent_workers=False)
-        eps_rng = random.Random(cfg.seed * 7919 + epoch)
+        ratio_rng = random.Random(cfg.seed * 7919 + epoch)
         ddp_model.train()
         for module in frozen:
             module.eval()  # no dropout, drop-path or BatchNorm-statistics drift in the fixed part
@@ -261,10 +261,10 @@ def train(cfg: TrainConfig, log: Callable[[str], object] = print, progress: Step
         task = f"epoch {epoch + 1}/{cfg.epochs}"
         progress(task, 0, steps_per_epoch, {"loss": 0.0})
         for step, batch in enumerate(loader):
-            epsilon = eps_rng.choice(cfg.epsilons) if cfg.window > 1 else 0.0
+            pruning_ratio = ratio_rng.choice(cfg.pruning_ratios) if cfg.window > 1 else 0.0
             inputs = batch["inputs"].to(device, non_blocking=True)
             with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
-                heatmaps = ddp_model(inputs, epsilon)
+                heatmaps = ddp_model(inputs, pruning_ratio)
             loss = heatmap_loss(heatmaps, batch["target"].to(device), batch["target_weight"].to(device),
                                 model_cfg.heatmap_kind)
             optimizer.zero_grad(set_to_none=True)
@@ -291,7 +291,7 @@ def train(cfg: TrainConfig, log: Callable[[str], object] = print, progress: Step
                     metrics.update({f"{prefix}{k}@eps0.5": v
                                     for k, v in validate(scored, val_loader, device, 0.5).items()})
             history.append(metrics)
-            exported = {"inference": {"pruning_ratios": list(cfg.epsilons) if cfg.window > 1 else [0.0]},
+            exported = {"inference": {"pruning_ratios": list(cfg.pruning_ratios) if cfg.window > 1 else [0.0]},
                         "training": {**asdict(cfg), "epoch": epoch, "val": metrics}}
             # best.*: the best validation epoch; last.*: the latest epoch, for runs whose small
             # validation set should not pick the epoch (the end of the schedule is the choice then).

@@ -27,13 +27,13 @@ def test_pck_of_controlled_predictions_matches_hand_count(dataset: Path, monkeyp
     calls = []
 
     def fake_estimate_stills(self, images, boxes):
-        calls.append((self.epsilon, self.flip_test, self.window))
+        calls.append((self.pruning_ratio, self.flip_test, self.window))
         xy = np.stack([planned[tuple(np.round(b, 2))] for b in boxes[0]]).astype(np.float32)
         return [(xy, np.ones(xy.shape[:2], np.float32))]
 
     monkeypatch.setattr(runs.PoseEstimator, "estimate_stills", fake_estimate_stills)
     model = create_model("tiny", depth=2, temporal_depth=1)
-    result = runs.evaluate_heldout(model, data, epsilon=0.5, flip_test=True)
+    result = runs.evaluate_heldout(model, data, pruning_ratio=0.5, flip_test=True)
     assert {c for c in calls} == {(0.5, True, 3)} and len(calls) == 2  # one call per image
 
     coco = result.scores["coco_set"]
@@ -69,7 +69,7 @@ def test_real_model_predictions_come_back_to_image_pixels(dataset: Path, monkeyp
         windows.append(tuple(last.shape))
         return peak.expand(last.shape[0], model.config.num_joints, h, w).clone()
 
-    monkeypatch.setattr(model, "decode_window", centred)
+    monkeypatch.setattr(model, "estimate_window", centred)
     data = heldout.load_heldout(dataset)
     pred, _ = runs.predict_people(data, runs.PoseEstimator(model))
     assert all(shape[1] == 3 for shape in windows)  # the still repeated into a 3-frame window
@@ -113,7 +113,7 @@ def test_real_heldout_set(shared_data: Path) -> None:
     assert baseline.people == 26 and 0.0 < baseline.pck[0.05] <= baseline.pck[0.1] <= baseline.pck[0.2] < 1.0
     torch.manual_seed(0)
     model = create_model("tiny", depth=2, temporal_depth=1)
-    result = runs.evaluate_heldout(model, data, epsilon=0.5)
+    result = runs.evaluate_heldout(model, data, pruning_ratio=0.5)
     assert result.overall.joints == baseline.joints and result.crops == 26
 
 

@@ -36,11 +36,11 @@ def test_teacher_detector_runs_once_per_image_and_thresholds_its_boxes() -> None
         calls.append(image.shape)
         return np.array([[0, 0, 10, 10], [5, 5, 20, 20]], np.float32), np.array([0.9, 0.2], np.float32)
 
-    teacher = measure_detector.TeacherDetector(detect, conf=0.4)
+    teacher = measure_detector.TeacherDetector(detect, min_box_score=0.4)
     a, b = np.zeros((30, 40, 3), np.uint8), np.ones((30, 40, 3), np.uint8)
-    (boxes, scores), _ = teacher.predict_raw([a, b], conf=0.1)
+    (boxes, scores), _ = teacher.predict_raw([a, b], min_box_score=0.1)
     assert len(boxes) == 2 and len(calls) == 2
-    ((boxes, scores),) = teacher.predict_raw([a], conf=0.5)
+    ((boxes, scores),) = teacher.predict_raw([a], min_box_score=0.5)
     assert scores.tolist() == pytest.approx([0.9]) and len(calls) == 2  # the cached boxes, thresholded
 
 

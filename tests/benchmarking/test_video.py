@@ -9,7 +9,7 @@ import numpy as np
 
 from ftppose_cli.benchmarking.video import benchmark_video
 from ftppose_cli.models.ftppose import load_model
-from ftppose_cli.pipeline.annotate import AnnotateOptions, BoxesFileSource, VideoAnnotator
+from ftppose_cli.pipeline.annotator import AnnotateOptions, BoxesFileSource, VideoAnnotator
 from ftppose_cli.pipeline.estimator import PoseEstimator
 from tests import video_factory as factory
 

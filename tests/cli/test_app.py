@@ -54,6 +54,9 @@ def test_one_name_per_idea_and_the_old_names_still_work(monkeypatch: pytest.Monk
         assert main([command, "--help"]) == 0
         page = capsys.readouterr().out
         assert "--report-json" in page and "--json " not in page, command
+    assert main(["train", "--help"]) == 0
+    page = capsys.readouterr().out
+    assert "--pruning-ratios" in page and "--epsilons" not in page
     assert main(["bench", "--report-json", "a.json", "--json", "b.json"]) == 2  # the same option twice
     assert "also given as --json, its old name" in capsys.readouterr().err
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 
 from ftppose_cli.cli.progress import report_table, saved_line, significant, step_progress, summary_line
-from ftppose_cli.pipeline.annotate import STAGES, VideoReport
+from ftppose_cli.pipeline.annotator import STAGES, VideoReport
 
 
 def test_speeds_have_two_significant_digits() -> None:

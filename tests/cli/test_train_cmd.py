@@ -25,6 +25,18 @@ def test_train_writes_a_checkpoint_with_the_requested_shape(tmp_path: Path) -> N
     assert len(json.loads((tmp_path / "run" / "history.json").read_text())) == 1
 
 
+def test_pruning_ratios_reach_the_checkpoint_also_under_their_old_name(tmp_path: Path) -> None:
+    cache = synthetic_crop_cache(tmp_path / "cache")
+    for option in ("--pruning-ratios", "--epsilons"):
+        result = CliRunner().invoke(app, [
+            "train", "--cache", str(cache), "--output-dir", str(tmp_path / option), "--window", "3", "--epochs", "1",
+            "--samples-per-epoch", "8", "--batch-size", "4", "--input-size", "64x48", "--depth", "2", "--workers",
+            "0", "--device", "cpu", option, "0,0.5",
+        ])
+        assert result.exit_code == 0, result.output
+        assert json.loads((tmp_path / option / "best.json").read_text())["inference"]["pruning_ratios"] == [0.0, 0.5]
+
+
 def test_bad_input_size_is_one_line(tmp_path: Path) -> None:
     cache = synthetic_crop_cache(tmp_path / "cache")
     result = CliRunner().invoke(app, ["train", "--cache", str(cache), "--out", str(tmp_path / "run"),

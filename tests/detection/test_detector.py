@@ -49,7 +49,7 @@ def test_decode_synthetic_heatmap() -> None:
     heat[0, 0, 1, 1] = -3.0  # below the threshold
     ltrb = torch.zeros(1, 4, 10, 12)
     ltrb[0, :, 5, 7] = torch.tensor([20.0, 30.0, 10.0, 40.0])
-    (xyxy, scores), = decode(heat, ltrb, stride, conf=0.3)
+    (xyxy, scores), = decode(heat, ltrb, stride, min_box_score=0.3)
     cx, cy = (7 + 0.5) * stride, (5 + 0.5) * stride
     np.testing.assert_allclose(xyxy, [[cx - 20, cy - 30, cx + 10, cy + 40]], atol=1e-4)
     np.testing.assert_allclose(scores, [torch.sigmoid(torch.tensor(3.0)).item()], atol=1e-6)
@@ -66,7 +66,7 @@ def test_targets_decode_back_to_the_box() -> None:
     x1, y1, x2, y2 = t["box"][:, i, j]
     ltrb[:, i, j] = [cx - x1, cy - y1, x2 - cx, y2 - cy]
     logits = torch.from_numpy(np.log(heat.clip(1e-6, 1 - 1e-6) / (1 - heat.clip(1e-6, 1 - 1e-6))))[None, None]
-    (xyxy, _), = decode(logits, torch.from_numpy(ltrb)[None], 8, conf=0.5)
+    (xyxy, _), = decode(logits, torch.from_numpy(ltrb)[None], 8, min_box_score=0.5)
     np.testing.assert_allclose(xyxy, box, atol=1e-3)
     assert t["reg_weight"].sum() > 0
 
@@ -83,14 +83,14 @@ def test_checkpoint_round_trip(tiny_detector_ckpt) -> None:
     torch.testing.assert_close(a[0], b[0], atol=2e-2, rtol=1e-2)
     # the stem, the .json and the .safetensors all name the same checkpoint
     for p in (path, path.with_suffix(".json"), path.with_suffix("")):
-        assert PersonDetector.from_checkpoint(p).conf == 0.25
+        assert PersonDetector.from_checkpoint(p).min_box_score == 0.25
 
 
 def test_detect_returns_supervision_detections(tiny_detector_ckpt) -> None:
     import supervision as sv
 
     path, _ = tiny_detector_ckpt
-    det = PersonDetector.from_checkpoint(path, conf=0.0)
+    det = PersonDetector.from_checkpoint(path, min_box_score=0.0)
     rng = np.random.default_rng(0)
     imgs = [rng.integers(0, 255, (120, 160, 3), dtype=np.uint8), rng.integers(0, 255, (90, 60, 3), dtype=np.uint8)]
     out = det.detect(imgs)

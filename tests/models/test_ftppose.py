@@ -35,7 +35,7 @@ def test_registered_depths_follow_vitpose() -> None:
 
 def test_backbone_returns_last_and_intermediate_tokens() -> None:
     model = _model()
-    last, inter = model.encode_frames(torch.randn(5, 3, 64, 48))
+    last, inter = model.embed_frames(torch.randn(5, 3, 64, 48))
     assert last.shape == inter.shape == (5, 12, 192)
     assert not torch.equal(last, inter)
 
@@ -100,8 +100,8 @@ def test_encode_then_decode_equals_forward() -> None:
     model = _model()
     x = torch.randn(2, 3, 3, 64, 48)
     with torch.no_grad():
-        last, inter = model.encode_frames(x.flatten(0, 1))
-        split = model.decode_window(last.view(2, 3, *last.shape[1:]), inter.view(2, 3, *inter.shape[1:])[:, 1], 0.5)
+        last, inter = model.embed_frames(x.flatten(0, 1))
+        split = model.estimate_window(last.view(2, 3, *last.shape[1:]), inter.view(2, 3, *inter.shape[1:])[:, 1], 0.5)
         torch.testing.assert_close(split, model(x, 0.5))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ftppose_cli.inputs import expand_inputs
-from ftppose_cli.pipeline.annotate import AnnotateOptions
+from ftppose_cli.pipeline.annotator import AnnotateOptions
 from ftppose_cli.pipeline.outputs import claim_outputs
 from tests import video_factory as factory
 

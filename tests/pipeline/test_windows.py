@@ -76,21 +76,21 @@ def test_backbone_runs_once_per_person_frame_and_matches_the_full_forward() -> N
     torch.manual_seed(0)
     model = create_model("tiny", img_size=(64, 48), depth=2, temporal_depth=1).eval()
     torch.nn.init.normal_(model.head.temporal_entry.weight)  # make the temporal path count
-    estimator = PoseEstimator(model, epsilon=0.5)
+    estimator = PoseEstimator(model, pruning_ratio=0.5)
     rng = np.random.default_rng(0)
     images = [rng.integers(0, 255, (120, 160, 3), dtype=np.uint8) for _ in range(5)]
     boxes = np.array([[10, 10, 60, 110], [80, 5, 150, 115]], np.float32)
     scheduler = WindowScheduler(1)
-    features = estimator.encode(images, [boxes] * 5)
+    features = estimator.embed_people(images, [boxes] * 5)
     results = []
     for i, f in enumerate(features):
         entry = FrameEntry(i, None, boxes, np.ones(2), np.array([0, 1]), f)
         for ready in (scheduler.push(entry),):
             if ready:
                 b = scheduler.windows(ready)
-                results.append(estimator.decode(b.last, b.key_intermediate, b.to_image))
+                results.append(estimator.estimate_windows(b.last, b.key_intermediate, b.to_image))
     b = scheduler.windows(scheduler.flush())
-    results.append(estimator.decode(b.last, b.key_intermediate, b.to_image))
+    results.append(estimator.estimate_windows(b.last, b.key_intermediate, b.to_image))
     assert estimator.backbone_crops == 10  # 5 frames x 2 people, not 3x that
     # Frame 2's window is frames 1..3: compare with the model's own forward on those crops.
     crops = [estimator._crops(img, boxes)[0] for img in images[1:4]]

@@ -21,7 +21,7 @@ from tests import video_factory as factory
 _RUN_AND_TERMINATE = """
 import os, signal, sys
 from ftppose_cli.cli.app import main
-from ftppose_cli.pipeline.annotate import BoxesFileSource
+from ftppose_cli.pipeline.annotator import BoxesFileSource
 
 detect = BoxesFileSource.detect
 

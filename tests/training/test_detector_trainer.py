@@ -50,7 +50,7 @@ def test_run_exports_the_best_and_resumes_where_it_stopped(frame_cache: Path, tm
     torch.manual_seed(0)
     straight = train_detector(_config(frame_cache, tmp_path / "straight"), log=lambda *_: None)
     assert straight["epoch"] == 2 and straight["step"] == 4 and len(straight["history"]) == 2
-    assert PersonDetector.from_checkpoint(tmp_path / "straight" / "best").conf > 0
+    assert PersonDetector.from_checkpoint(tmp_path / "straight" / "best").min_box_score > 0
     first = train_detector(_config(frame_cache, tmp_path / "resumed", epochs=1), log=lambda *_: None)
     assert first["epoch"] == 1
     resumed = train_detector(_config(frame_cache, tmp_path / "resumed"), log=lambda *_: None)
@@ -90,7 +90,7 @@ def test_pasting_people_needs_a_crop_cache_and_trains_with_one(frame_cache: Path
 def test_evaluate_counts_per_image_and_pools_them() -> None:
     """Per-image counts (for intervals over images) add up to the pooled recall and precision."""
     class FixedBoxes:
-        def predict_raw(self, images, conf):
+        def predict_raw(self, images, min_box_score):
             boxes = np.array([[0, 0, 10, 10], [50, 50, 60, 60]], np.float32)
             return [(boxes, np.array([0.9, 0.4], np.float32)) for _ in images]
 

@@ -1,9 +1,15 @@
-"""`annotate`: video in, overlay video and PoseTrack JSON out (images in, overlay images out).
+"""The annotator: video in, overlay video and PoseTrack JSON out (images in, overlay images out).
+
+:class:`VideoAnnotator` is what `ftppose annotate` (:mod:`ftppose_cli.cli.annotate`)
+and the API run; :func:`~ftppose_cli.pipeline.builder.build_annotator` makes
+one from an :class:`AnnotateOptions`. :meth:`VideoAnnotator.annotate` takes an
+input (a video, an image, an image sequence); :meth:`VideoAnnotator.run_pipeline`
+is the pipeline itself, over any frame source.
 
 Data flows one way: decode (its own thread) -> detect people (batched over
 frames) -> track (ByteTrack, frame by frame) -> backbone on every person crop
 of the batch in one pass -> per-track windows once their last frame is
-encoded -> MGFE + fusion + head -> draw -> encode. Each stage's time is
+embedded -> MGFE + fusion + head -> draw -> encode. Each stage's time is
 measured, so the report says where a video's time went.
 
 Ctrl-C (KeyboardInterrupt; the CLI raises one for SIGTERM too) stops the run:
@@ -129,14 +135,32 @@ def _count(n: int, noun: str) -> str:
 
 @dataclass
 class AnnotateOptions:
+    """How to annotate, in one object: the networks and where they run, the people, the outputs.
+
+    :func:`~ftppose_cli.pipeline.builder.build_annotator` loads the networks it
+    names; :class:`VideoAnnotator` reads the rest. ``None`` means the shipped
+    weights or the detector's own setting.
+    """
+
     output_dir: Path
+    # the pose model
+    weights: Path | None = None  # pose checkpoint; None: weights/pose
+    pruning_ratio: float = 0.5
+    device: str = "auto"  # auto, cpu, cuda, cuda:N or mps
+    half: bool = False
+    flip_test: bool = False
+    # the people
+    use_detector: bool = True  # False: people come from boxes files (builder.build_person_source)
+    detector: Path | None = None  # detector checkpoint; None: weights/detector
+    min_box_score: float | None = None  # the detector's threshold (None: its own); boxes below it are dropped
+    detector_input_size: int | None = None  # the frame's longer side at the detector; None: its own
+    # the outputs
     write_video: bool = True
     json_layout: str = "2018"  # or "2017"
     overwrite: bool = False
     batch_size: int = 8  # frames per batch; every person of the batch goes through the backbone at once
     kpt_thr: float = 0.3
     show_boxes: bool = False
-    min_box_score: float = 0.0
     selection: FrameRange = field(default_factory=FrameRange)  # part of each video (and image sequence)
     palette: str = "track"  # limb colours: "track" (two shades of each track's colour) or "coco"
 
@@ -199,17 +223,17 @@ class VideoAnnotator:
         check_outputs(item, self.options)
         if item.kind == "video":
             with VideoReader(item.path, selection=self.options.selection) as reader:
-                return self.annotate_frames(reader, json_out, overlay_out if self.options.write_video else None,
+                return self.run_pipeline(reader, json_out, overlay_out if self.options.write_video else None,
                                             people, progress)
         frames = ImageFrames(item.images, item.path, self.options.selection)
         overlay = None
         if self.options.write_video:
             targets = [overlay_out] if item.kind == "still" else [overlay_out / p.name for p in item.images]
             overlay = ImageWriter(targets, overlay_out, overwrite=self.options.overwrite)
-        return self.annotate_frames(frames, json_out, overlay, people, progress,
+        return self.run_pipeline(frames, json_out, overlay, people, progress,
                                     frame_names=[str(p) for p in item.images])
 
-    def annotate_frames(self, reader: FrameSource, json_out: Path, video_out: Path | ImageWriter | None = None,
+    def run_pipeline(self, reader: FrameSource, json_out: Path, video_out: Path | ImageWriter | None = None,
                         people: PersonSource | None = None, progress: ProgressCallback | None = None,
                         frame_names: list[str] | None = None) -> VideoReport:
         """The pipeline over any frame source (a video, a PoseTrack sequence's images).
@@ -245,7 +269,7 @@ class VideoAnnotator:
                 return
             with timer("pose"):
                 batch = scheduler.windows(ready)
-                xy, scores = self.estimator.decode(batch.last, batch.key_intermediate, batch.to_image,
+                xy, scores = self.estimator.estimate_windows(batch.last, batch.key_intermediate, batch.to_image,
                                                    batch.last_flipped, batch.key_intermediate_flipped)
             start = 0
             for entry, count in zip(batch.entries, batch.counts):
@@ -282,7 +306,7 @@ class VideoAnnotator:
                 entries = []
                 with timer("track"):
                     for frame, det in zip(chunk, detections):
-                        if self.options.min_box_score > 0 and det.confidence is not None:
+                        if self.options.min_box_score and det.confidence is not None:
                             det = det[det.confidence >= self.options.min_box_score]
                         tracked = tracker.update(det)
                         track_ids.update(int(t) for t in tracked.tracker_id)
@@ -290,7 +314,7 @@ class VideoAnnotator:
                         entries.append(FrameEntry(frame.index, frame, tracked.xyxy.reshape(-1, 4).astype(np.float32),
                                                   np.asarray(conf, np.float32), np.asarray(tracked.tracker_id, int)))
                 with timer("pose"):
-                    features = self.estimator.encode(images, [e.boxes for e in entries])
+                    features = self.estimator.embed_people(images, [e.boxes for e in entries])
                 for entry, feats in zip(entries, features):
                     entry.features = feats
                     emit(scheduler.push(entry))

@@ -13,14 +13,14 @@ import pytest
 from ftppose_cli.errors import InputError
 from ftppose_cli.inputs import expand_inputs
 from ftppose_cli.models.ftppose import load_model
-from ftppose_cli.pipeline.annotate import AnnotateOptions, BoxesFileSource, VideoAnnotator
+from ftppose_cli.pipeline.annotator import AnnotateOptions, BoxesFileSource, VideoAnnotator
 from ftppose_cli.pipeline.estimator import PoseEstimator
 from ftppose_cli.video.frame_range import FrameRange, parse_position
 from tests import video_factory as factory
 
 
 def _annotator(checkpoint: Path, out: Path, **options) -> VideoAnnotator:
-    estimator = PoseEstimator(load_model(checkpoint), epsilon=0.5)
+    estimator = PoseEstimator(load_model(checkpoint), pruning_ratio=0.5)
     return VideoAnnotator(estimator, None, AnnotateOptions(output_dir=out, batch_size=4, **options))
 
 
