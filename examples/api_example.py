@@ -1,6 +1,7 @@
 """Use ftppose as a library: poses for a still image, then a whole video.
 
-Run from the repository root: ``python examples/api_example.py``.
+Run from the repository root: ``python examples/api_example.py``. It imports
+only the public names (``ftppose_cli.__all__``).
 """
 
 from __future__ import annotations
@@ -9,10 +10,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ftppose_cli import AnnotateOptions, PoseEstimator, build_annotator, load_model
-from ftppose_cli.formats.joints import POSETRACK_JOINTS
-from ftppose_cli.runtime import default_pose_weights
-from ftppose_cli.video.reader import VideoReader
+from ftppose_cli import (
+    POSETRACK_JOINTS,
+    AnnotateOptions,
+    PoseEstimator,
+    VideoReader,
+    build_annotator,
+    default_pose_weights,
+    load_model,
+)
 
 HERE = Path(__file__).resolve().parent
 CLIP = HERE / "vtest_short.mp4"
