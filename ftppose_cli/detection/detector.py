@@ -98,6 +98,13 @@ def decode(heat_logits: torch.Tensor, ltrb: torch.Tensor, stride: int, min_box_s
     return out
 
 
+def load_detector_network(path: str | Path, device: str | torch.device = "cpu"
+                          ) -> tuple[PersonDetectorNet, WeightsFile]:
+    """The network a detector checkpoint describes, with its weights (eval mode), and the checkpoint's JSON."""
+    model, weights = load_network(path, DETECTOR, lambda config: PersonDetectorNet(DetectorConfig.from_dict(config)))
+    return model.eval().to(device), weights
+
+
 def fuse_conv_bn(model: PersonDetectorNet) -> PersonDetectorNet:
     """Fold every BatchNorm into the conv before it (inference only; in place)."""
     from torch.nn.utils.fusion import fuse_conv_bn_eval
@@ -138,8 +145,7 @@ class PersonDetector:
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu", *,
                         min_box_score: float | None = None, input_size: int | None = None) -> "PersonDetector":
         """Load ``detector.safetensors`` + ``detector.json``; ``min_box_score`` defaults to the stored one."""
-        model, weights = load_network(path, DETECTOR,
-                                      lambda config: PersonDetectorNet(DetectorConfig.from_dict(config)))
+        model, weights = load_detector_network(path, device)
         stored = weights.inference
         if min_box_score is None:
             min_box_score = float(stored.get("min_box_score", 0.3))

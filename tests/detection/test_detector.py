@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from ftppose_cli.detection.detector import PersonDetector, decode, letterbox_batch
+from ftppose_cli.detection.detector import PersonDetector, decode, letterbox_batch, load_detector_network
 from ftppose_cli.detection.network import create_detector
 from ftppose_cli.errors import CheckpointError
 from ftppose_cli.training.detector_targets import make_targets
-from ftppose_cli.weights import DETECTOR, read_weights, save_weights
+from ftppose_cli.weights import DETECTOR, save_weights
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +73,7 @@ def test_targets_decode_back_to_the_box() -> None:
 
 def test_checkpoint_round_trip(tiny_detector_ckpt) -> None:
     path, model = tiny_detector_ckpt
-    loaded = PersonDetector.from_checkpoint(path).model  # BatchNorm folded into the convolutions
-    stored = read_weights(path, DETECTOR)
+    loaded, stored = load_detector_network(path)
     assert stored.inference["min_box_score"] == 0.25 and stored.dtype == "float16" and stored.training["note"] == "test"
     assert loaded.config == model.config
     x = torch.rand(1, 3, 64, 64) * 255
