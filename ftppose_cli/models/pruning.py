@@ -57,6 +57,21 @@ def select_tokens(tokens: torch.Tensor, keep: int, k: int = 5) -> torch.Tensor:
     return torch.sort(top, dim=-1).values
 
 
+def rank_tokens(tokens: torch.Tensor, k: int = 5) -> torch.Tensor:
+    """Each row's tokens reordered by DPC-KNN score, highest first: ``(B, N, C)`` -> ``(B, N, C)``.
+
+    The first ``keep`` tokens of a ranked row are the ones :func:`select_tokens` keeps, at every
+    ratio, so a frame ranked once serves every ratio: the exported per-frame model ranks, and the
+    caller hands the window model the first ``keep_count(N, epsilon)`` of each frame. They come
+    in score order, not grid order; the temporal branch and the fusion's keys do not depend on
+    the order of a frame's tokens (nothing after the frame embedding is positional), so only
+    the rounding of sums differs from :func:`prune_tokens`.
+    """
+    _, _, score = dpc_knn_scores(tokens, k)
+    order = torch.argsort(score, dim=-1, descending=True)
+    return torch.gather(tokens, 1, order[..., None].expand(-1, -1, tokens.shape[-1]))
+
+
 def prune_tokens(tokens: torch.Tensor, keep: int, k: int = 5, merge: bool = False) -> torch.Tensor:
     """Keep ``keep`` tokens per row; optionally average each dropped token into its nearest kept one.
 

@@ -251,8 +251,7 @@ class VideoAnnotator:
                 return
             with timer("pose"):
                 batch = scheduler.windows(ready)
-                xy, scores = self.estimator.decode(batch.last, batch.key_intermediate, batch.to_image,
-                                                   batch.last_flipped, batch.key_intermediate_flipped)
+                xy, scores = self.estimator.decode(batch.windows, batch.to_image, batch.flipped)
             start = 0
             for entry, count in zip(batch.entries, batch.counts):
                 poses = PoseResult(xy=xy[start:start + count], scores=scores[start:start + count],
