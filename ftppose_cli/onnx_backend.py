@@ -191,10 +191,7 @@ def onnx_models(pose: str | Path, detector: str | Path | None = None,
     elif pose.is_dir():
         raise CheckpointError(pose, f"is a folder without {POSE_FRAMES} and {POSE_WINDOW} (run ftppose export)")
     else:
-        weights, config = checkpoint_paths(pose)
-        for path in (weights, config):
-            if not path.is_file():
-                raise CheckpointError(path, "pose checkpoint file not found")
+        weights, config = _checkpoint_files(pose, "pose")
         folder = cache_dir() / "onnx" / f"pose-{_contents_key(weights, config)}"
         frames, window = folder / POSE_FRAMES, folder / POSE_WINDOW
         if not (frames.is_file() and window.is_file()):
@@ -202,29 +199,34 @@ def onnx_models(pose: str | Path, detector: str | Path | None = None,
                 on_export(f"exporting {weights} to ONNX (first use; kept in {folder})")
             export_pose(load_model(weights), folder, source=checkpoint_source(weights, read_checkpoint_config(weights)),
                         overwrite=True)
-    detector_file = None
-    if detector is not None:
-        detector = Path(detector)
-        if detector.suffix == ".onnx":
-            if not detector.is_file():
-                raise CheckpointError(detector, "detector ONNX file not found")
-            detector_file = detector
-        else:
-            from ftppose_cli.detection.detector import load_checkpoint
+    return ExportedModels(frames, window, None if detector is None else detector_onnx(detector, on_export))
 
-            weights, config = checkpoint_paths(detector)
-            for path in (weights, config):
-                if not path.is_file():
-                    raise CheckpointError(path, "detector checkpoint file not found")
-            folder = cache_dir() / "onnx" / f"detector-{_contents_key(weights, config)}"
-            detector_file = folder / DETECTOR
-            if not detector_file.is_file():
-                if on_export is not None:
-                    on_export(f"exporting {weights} to ONNX (first use; kept in {folder})")
-                network, meta = load_checkpoint(weights)
-                export_detector(network, detector_file, thresholds={"conf": float(meta.get("conf", 0.3)),
-                                                                    "nms_iou": float(meta.get("nms_iou", 0.5))},
-                                source={"checkpoint": weights.name, "sha256": file_sha256(weights)},
-                                overwrite=True)
-    return ExportedModels(frames, window, detector_file)
 
+def detector_onnx(detector: str | Path, on_export: Callable[[str], None] | None = None) -> Path:
+    """``detector`` itself if it is a ``.onnx`` file, else its checkpoint's export in the cache (made on first use)."""
+    from ftppose_cli.detection.detector import load_checkpoint
+
+    detector = Path(detector)
+    if detector.suffix == ".onnx":
+        if not detector.is_file():
+            raise CheckpointError(detector, "detector ONNX file not found")
+        return detector
+    weights, config = _checkpoint_files(detector, "detector")
+    folder = cache_dir() / "onnx" / f"detector-{_contents_key(weights, config)}"
+    path = folder / DETECTOR
+    if not path.is_file():
+        if on_export is not None:
+            on_export(f"exporting {weights} to ONNX (first use; kept in {folder})")
+        network, meta = load_checkpoint(weights)
+        export_detector(network, path, thresholds={"conf": float(meta.get("conf", 0.3)),
+                                                   "nms_iou": float(meta.get("nms_iou", 0.5))},
+                        source={"checkpoint": weights.name, "sha256": file_sha256(weights)}, overwrite=True)
+    return path
+
+
+def _checkpoint_files(path: Path, what: str) -> tuple[Path, Path]:
+    weights, config = checkpoint_paths(path)
+    for file in (weights, config):
+        if not file.is_file():
+            raise CheckpointError(file, f"{what} checkpoint file not found")
+    return weights, config

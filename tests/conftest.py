@@ -1,8 +1,12 @@
-"""Shared fixtures: a tiny random checkpoint, and `tests/` on the path for `video_factory`."""
+"""Shared fixtures: a tiny random checkpoint (and its ONNX export), and `tests/` on the path for `video_factory`."""
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +19,10 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 # One thread: the tests' tensors are tiny, and on a busy 2-core machine a second
 # OpenMP thread mostly waits for a core (a 5x slowdown measured on this suite).
 torch.set_num_threads(1)
+
+# ONNX exports made on first use go to a folder of this run, never to the user's cache.
+os.environ["FTPPOSE_CACHE"] = tempfile.mkdtemp(prefix="ftppose-test-cache-")
+atexit.register(shutil.rmtree, os.environ["FTPPOSE_CACHE"], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +44,16 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is not present")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def tiny_onnx_export(tiny_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``tiny_checkpoint`` exported once for every test that runs it on ONNX Runtime (a folder)."""
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    from ftppose_cli.models.checkpoint import load_model
+    from ftppose_cli.models.export import checkpoint_source, export_pose
+
+    folder = tmp_path_factory.mktemp("onnx")
+    export_pose(load_model(tiny_checkpoint), folder, source=checkpoint_source(tiny_checkpoint))
+    return folder

@@ -41,7 +41,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ftppose_cli.atomic import atomic_write
+from ftppose_cli.atomic import atomic_write, check_writable
 from ftppose_cli.errors import FtpposeError
 from ftppose_cli.formats.joints import POSETRACK_JOINTS
 from ftppose_cli.models.ftppose import FTPPose
@@ -171,8 +171,10 @@ def export_pose(model: FTPPose, folder: str | Path, *, source: dict[str, Any] | 
     if config.merge_pruned:
         raise FtpposeError(None, "this checkpoint merges pruned tokens (merge_pruned), which depends on the ratio; "
                                  "only pruning by selection exports with the ratio as an input")
-    model = copy.deepcopy(model).float().cpu().eval()
     folder = Path(folder)
+    for name in (POSE_FRAMES, POSE_WINDOW):  # both before the first is written
+        check_writable(folder / name, overwrite=overwrite)
+    model = copy.deepcopy(model).float().cpu().eval()
     num = config.grid_size[0] * config.grid_size[1]
     metadata = pose_metadata(model, source)
     batch = torch.export.Dim("batch", min=1)
@@ -215,6 +217,7 @@ def export_detector(network: nn.Module, path: str | Path, *, thresholds: dict[st
     """
     from ftppose_cli.detection.detector import PAD_VALUE, fuse_conv_bn
 
+    check_writable(path, overwrite=overwrite)
     network = fuse_conv_bn(copy.deepcopy(network).float().cpu().eval())
     config = network.config
     batch, height, width = (torch.export.Dim(name, min=1) for name in ("batch", "height", "width"))

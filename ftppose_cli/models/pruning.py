@@ -33,7 +33,9 @@ def dpc_knn_scores(tokens: torch.Tensor, k: int = 5) -> tuple[torch.Tensor, torc
     """
     batch, num, channels = tokens.shape
     x = tokens.float()
-    dist = torch.cdist(x, x) / math.sqrt(channels)  # (B, N, N)
+    # The matrix-product form, which cdist picks by itself above 25 tokens (the shipped model has 108): with it
+    # always, small models export to ONNX too (cdist's direct kernel has no ONNX translation).
+    dist = torch.cdist(x, x, compute_mode="use_mm_for_euclid_dist") / math.sqrt(channels)  # (B, N, N)
     k = min(k, num - 1) if num > 1 else 1
     # k nearest neighbours excluding the token itself (its distance is 0, the smallest).
     knn = torch.topk(dist, k + 1, dim=-1, largest=False).values[..., 1:] if num > 1 else dist
