@@ -192,7 +192,7 @@ def annotate_command(
                                             threads=threads, on_export=lambda line: err.print(escape(line),
                                                                                               soft_wrap=True))
             except FtpposeError as error:
-                err.print(f"[red]error:[/red] {error}", soft_wrap=True)
+                err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
                 failures += 1
             except KeyboardInterrupt:  # while loading: nothing to keep
                 raise typer.Exit(stop.exit_code) from None

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ftppose_cli.cli.help import renamed
@@ -205,7 +206,7 @@ def bench_command(
         if backend_rows is not None:
             result = replace(result, backends=backend_rows)
     except FtpposeError as exc:
-        errors.print(f"[red]error:[/red] {exc}", soft_wrap=True, highlight=False)
+        errors.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True, highlight=False)
         raise typer.Exit(1) from None
     console.print(render_table(result))
     console.print(render_stages(result))
