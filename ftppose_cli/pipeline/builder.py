@@ -78,16 +78,13 @@ def _build_onnx_annotator(options: AnnotateOptions, pose_path: Path, detector: P
     if not pose_path.is_dir() and not pose_path.with_suffix(".safetensors").exists() \
             and not pose_path.with_suffix(".json").exists():
         raise CheckpointError(pose_path, "pose weights not found (pass --weights PATH)")
-    if use_detector and detector is None:
-        own = is_export_folder(pose_path) and (pose_path / DETECTOR).is_file()
-        detector = None if own else default_detector_weights()
+    if use_detector and detector is None and not (is_export_folder(pose_path) and (pose_path / DETECTOR).is_file()):
+        detector = default_detector_weights()
     files = onnx_models(pose_path, detector if use_detector else None, on_export)
     estimator = PoseEstimator(OnnxPoseModel(files.pose_frames, files.pose_window, threads), "cpu",
                               epsilon=pruning_ratio, half=half, flip_test=flip_test)
     people = None
-    if use_detector:
-        if files.detector is None:
-            raise CheckpointError(pose_path, "no detector.onnx in this export folder; pass --detector")
+    if use_detector and files.detector is not None:
         people = load_detector(files.detector, conf=det_thr, input_size=det_size, threads=threads)
     return VideoAnnotator(estimator, people, options)
 

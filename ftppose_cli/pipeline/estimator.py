@@ -22,6 +22,7 @@ import torch
 
 from ftppose_cli.models.decoding import decode_output, flip_back, heatmap_to_input, to_probabilities
 from ftppose_cli.models.ftppose import FTPPose, FTPPoseConfig
+from ftppose_cli.pipeline.crops import box_to_center_scale, crop_affine, invert_affine, to_model_input, warp_crop
 
 
 class PoseNetwork(Protocol):
@@ -34,7 +35,6 @@ class PoseNetwork(Protocol):
 
     def decode_kept(self, kept: torch.Tensor, key_last: torch.Tensor, key_intermediate: torch.Tensor
                     ) -> torch.Tensor: ...
-from ftppose_cli.pipeline.crops import box_to_center_scale, crop_affine, invert_affine, to_model_input, warp_crop
 
 
 @dataclass
@@ -127,8 +127,9 @@ class PoseEstimator:
             x = torch.from_numpy(to_model_input(crops[start:start + self.max_batch]))
             parts.append(self.model.encode_and_keep(x.to(self.device, self.dtype), self.epsilon))
         self.backbone_crops += len(crops)
-        last, inter, kept = (torch.cat(column) for column in zip(*parts))
-        return last, inter, kept
+        last, inter = torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+        unpruned = all(kept is last_part for last_part, _, kept in parts)  # ratio 0: no second copy of ``last``
+        return last, inter, last if unpruned else torch.cat([p[2] for p in parts])
 
     def encode(self, images: list[np.ndarray], boxes: list[np.ndarray]) -> list[PersonFeatures]:
         """Backbone features of every person of a batch of frames, in one pass over all crops."""
