@@ -21,7 +21,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -43,6 +43,9 @@ from ftppose_cli.models.export import (
 from ftppose_cli.models.ftppose import FTPPoseConfig
 from ftppose_cli.models.pruning import keep_count
 from ftppose_cli.runtime import cache_dir
+
+if TYPE_CHECKING:
+    from ftppose_cli.detection.detector import PersonDetector
 
 INSTALL_HINT = 'pip install -e ".[onnx]"'
 
@@ -152,7 +155,7 @@ class OnnxDetectorNetwork:
 
 
 def load_detector(path: str | Path, *, conf: float | None = None, input_size: int | None = None,
-                  threads: int | None = None):
+                  threads: int | None = None) -> PersonDetector:
     """A :class:`PersonDetector` running ``detector.onnx``; ``conf`` defaults to the exported checkpoint's."""
     from ftppose_cli.detection.detector import PersonDetector
 

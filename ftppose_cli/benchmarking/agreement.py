@@ -19,8 +19,10 @@ reports them beside the speed of each backend.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +30,11 @@ from ftppose_cli.errors import InputError
 from ftppose_cli.inputs import IMAGE_SUFFIXES
 from ftppose_cli.pipeline.estimator import PoseEstimator
 from ftppose_cli.pipeline.windows import FrameEntry, WindowScheduler
+
+if TYPE_CHECKING:
+    from ftppose_cli.detection.detector import PersonDetector
+
+Detect = Callable[[list[np.ndarray]], list[tuple[np.ndarray, np.ndarray]]]  # PersonDetector.predict_raw
 
 
 @dataclass(frozen=True)
@@ -89,7 +96,7 @@ def sample_frames(path: str | Path, count: int = 8) -> list[np.ndarray]:
     return frames
 
 
-def first_frame_people(detect, frames: list[np.ndarray], source: str | Path) -> np.ndarray:
+def first_frame_people(detect: Detect, frames: list[np.ndarray], source: str | Path) -> np.ndarray:
     """The boxes ``detect`` (a :meth:`PersonDetector.predict_raw`) finds in the first frame, for every frame."""
     boxes, _ = detect([frames[0]])[0]
     if len(boxes) == 0:
@@ -139,7 +146,8 @@ def pose_agreement(reference: PoseEstimator, other: PoseEstimator, frames: list[
     )
 
 
-def detector_agreement(reference, other, frames: list[np.ndarray]) -> DetectorAgreement:
+def detector_agreement(reference: PersonDetector, other: PersonDetector, frames: list[np.ndarray]
+                       ) -> DetectorAgreement:
     """Boxes of two detectors (``PersonDetector``) on the same frames, matched by IoU >= 0.5."""
     from ftppose_cli.evaluation.end_to_end import box_iou
 

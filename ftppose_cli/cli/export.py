@@ -146,10 +146,13 @@ def _export_and_check(weights: Path | None, detector: Path | None, no_detector: 
                                 ("person detector", detector_file)) if path is not None]
     check = None
     sample = check_on or example_clip()
-    if check_on is not None or (sample is not None and sample.is_file()):
+    if sample.is_file():
         with err.status(f"comparing with PyTorch on {sample}..."):
             check = check_export(frames, window, detector_file, pose_weights, detector_weights, sample, ratios,
                                  check_frames, threads).to_dict()
+    elif check_on is None:
+        err.print(f"[yellow]warning:[/yellow] not compared with PyTorch: {escape(str(sample))} is not here; "
+                  "give --check-on a video or image with people", soft_wrap=True)
     return {"files": files, "opset": opset, "check": check}
 
 
