@@ -31,6 +31,21 @@ def default_detector_weights() -> Path:
     return weights_dir() / "detector.safetensors"
 
 
+def example_clip() -> Path:
+    """The short real clip shipped in ``examples/`` (a source checkout has it; an installed wheel may not)."""
+    return Path(__file__).resolve().parent.parent / "examples" / "vtest_short.mp4"
+
+
+def cache_dir() -> Path:
+    """Where ftppose keeps what it derives from the weights (ONNX exports): ``$FTPPOSE_CACHE``, else
+    ``$XDG_CACHE_HOME/ftppose``, else ``~/.cache/ftppose``. Deleting it is always safe."""
+    env = os.environ.get("FTPPOSE_CACHE")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "ftppose"
+
+
 def resolve_device(name: str = "auto") -> torch.device:
     """``auto`` picks CUDA, then Apple's MPS, then the CPU; an explicit device must exist."""
     if name == "auto":

@@ -46,6 +46,11 @@ if TYPE_CHECKING:
     from ftppose_cli.pipeline.annotator import VideoAnnotator, VideoReport
 
 
+class Backend(str, Enum):  # ftppose_cli.pipeline.builder.BACKENDS; that module imports torch
+    torch = "torch"
+    onnx = "onnx"
+
+
 class JsonFormat(str, Enum):
     posetrack18 = "posetrack18"
     posetrack17 = "posetrack17"
@@ -77,8 +82,12 @@ def annotate_command(
         "{image_id, bbox: x y width height in pixels, score, category_id: 1} with image_id the frame number "
         "from 0 (or a PoseTrack image id), or a PoseTrack file with boxes; for several inputs, a folder of "
         "<input name>.json files.", rich_help_panel="Input", show_default="the built-in detector")] = None,
-    weights: Annotated[Optional[Path], typer.Option(help="Pose checkpoint (.safetensors with its .json).",
+    weights: Annotated[Optional[Path], typer.Option(help="Pose checkpoint (.safetensors with its .json); with "
+                                                    "--backend onnx also a folder `ftppose export` wrote.",
                                                     rich_help_panel="Model", show_default="weights/pose")] = None,
+    backend: Annotated[Backend, typer.Option(help="torch: PyTorch, on --device. onnx: ONNX Runtime on the CPU "
+                                             "(pip install -e \".\\[onnx]\"); a checkpoint is exported on first use "
+                                             "and kept in the cache folder.", rich_help_panel="Model")] = Backend.torch,
     pruning_ratio: Annotated[float, typer.Option("--pruning-ratio", "-e", parser=number_in(0, 0.99),
                                                  help="Fraction of temporal tokens FTP-Pose drops (epsilon), "
                                                  "0 to 0.99.",
@@ -89,9 +98,11 @@ def annotate_command(
     half: Annotated[bool, typer.Option("--half", help="Half precision (GPU only).", rich_help_panel="Model")] = False,
     flip_test: Annotated[bool, typer.Option("--flip-test", help="Average with the mirrored crop (2x backbone cost).",
                                             rich_help_panel="Model")] = False,
-    threads: Annotated[Optional[int], typer.Option(min=1, help="torch CPU threads; 1 is often faster on a loaded "
-                                                   "machine.", rich_help_panel="Model", show_default="torch's")] = None,
-    detector: Annotated[Optional[Path], typer.Option(help="Person detector checkpoint.", rich_help_panel="Detection",
+    threads: Annotated[Optional[int], typer.Option(min=1, help="CPU threads (torch's, and ONNX Runtime's with "
+                                                   "--backend onnx); 1 is often faster on a loaded machine.",
+                                                   rich_help_panel="Model", show_default="the backend's")] = None,
+    detector: Annotated[Optional[Path], typer.Option(help="Person detector checkpoint (or, with --backend onnx, "
+                                                     "a detector.onnx).", rich_help_panel="Detection",
                                                      show_default="weights/detector")] = None,
     det_thr: Annotated[Optional[float], typer.Option(parser=number_in(0, 1), help="Minimum person-box score, 0 to 1.",
                                                      rich_help_panel="Detection",
@@ -154,8 +165,9 @@ def annotate_command(
 
         torch.set_num_threads(threads)
     options = AnnotateOptions(
-        output_dir=output_dir, weights=weights, pruning_ratio=pruning_ratio, device=ranks.device(device), half=half,
-        flip_test=flip_test, use_detector=boxes is None, detector=detector, min_box_score=det_thr,
+        output_dir=output_dir, weights=weights, pruning_ratio=pruning_ratio, half=half, flip_test=flip_test,
+        device=device if backend is Backend.onnx else ranks.device(device), backend=backend.value, threads=threads,
+        use_detector=boxes is None, detector=detector, min_box_score=det_thr,
         detector_input_size=det_size, write_video=not no_video, overwrite=overwrite, batch_size=batch_size,
         json_layout="2017" if json_format is JsonFormat.posetrack17 else "2018", kpt_thr=kpt_thr,
         show_boxes=show_boxes, selection=selection, palette=palette.value,
@@ -176,7 +188,7 @@ def annotate_command(
     with _sigterm_as_interrupt() as stop:
         if mine:  # under torchrun a rank may have nothing to do; it still joins the gather below
             try:
-                annotator = build_annotator(options)
+                annotator = build_annotator(options, on_export=lambda line: err.print(escape(line), soft_wrap=True))
             except FtpposeError as error:
                 say(err, "error", error)
                 failures += 1

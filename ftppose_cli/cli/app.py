@@ -16,7 +16,7 @@ import click
 import typer
 from rich.console import Console
 
-from ftppose_cli.cli import annotate, bench, eval_cmd, train, train_detector
+from ftppose_cli.cli import annotate, bench, eval_cmd, export, train, train_detector
 from ftppose_cli.cli.help import Command, Group
 from ftppose_cli.cli.progress import say
 from ftppose_cli.errors import FtpposeError
@@ -44,7 +44,7 @@ app = typer.Typer(
 
 # One module per subcommand, each exposing `register(app)`; listed in help order.
 # They import the heavy library only inside their commands, so `--help` stays fast.
-for _module in (annotate, eval_cmd, bench, train, train_detector):
+for _module in (annotate, eval_cmd, bench, export, train, train_detector):
     _module.register(app)
 for _command in app.registered_commands:
     _command.cls = _Command  # flags shown as flags in --help, user errors as one line

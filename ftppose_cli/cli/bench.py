@@ -6,6 +6,7 @@ Arguments and rendering only; the measuring is
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -27,6 +28,14 @@ _INPUT = "Input"
 _OUTPUT = "Output"
 
 
+def _parse_backends(text: str) -> tuple[str, ...]:
+    backends = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [b for b in backends if b not in ("torch", "onnx")]
+    if not backends or unknown:
+        raise FtpposeError(None, f"--backend must be torch, onnx or both (comma separated), got {text!r}")
+    return backends
+
+
 def _parse_ratios(text: str) -> tuple[float, ...]:
     try:
         return tuple(float(part) for part in text.split(",") if part.strip())
@@ -44,7 +53,7 @@ def render_table(result: BenchmarkResult) -> Table:
     table = Table(title=f"FTP-Pose {result.model.get('size')} K={result.window}, batch {result.batch_size}, "
                         f"{result.device} {result.dtype}, {result.threads} threads, {result.repeats} repeats (median)")
     for name in ("ratio", "tokens/frame", "GFLOPs/clip", "ms/clip", "p90 ms", "clips/s", "peak MB",
-                 "x ratio 0", "x K=1 (video)"):
+                 "x ratio 0", "ms/window (video)", "x ratio 0 (video)", "x K=1 (video)"):
         table.add_column(name, justify="right")
     if has_accuracy:
         for name in ("PCK@0.05", "PCK@0.1", "PCK@0.2", "PCKh@0.5"):
@@ -61,14 +70,16 @@ def render_table(result: BenchmarkResult) -> Table:
     for row in result.rows:
         table.add_row(f"{row.ratio:g}", str(row.tokens_per_frame), f"{row.gflops_per_clip:.2f}",
                       f"{row.latency.median_ms:.1f}", f"{row.latency.p90_ms:.1f}", f"{row.clips_per_s:.2f}",
-                      f"{row.peak_memory_mb:.0f}", f"{row.speedup_vs_ratio0:.2f}", f"{row.speedup_vs_single_frame:.2f}",
-                      *accuracy_cells(row.accuracy))
+                      f"{row.peak_memory_mb:.0f}", f"{row.speedup_vs_ratio0:.2f}",
+                      f"{row.video_latency.median_ms:.1f}", f"{row.video_speedup_vs_ratio0:.2f}",
+                      f"{row.speedup_vs_single_frame:.2f}", *accuracy_cells(row.accuracy))
     single = result.single_frame
     table.add_row("K=1", "-", f"{single.gflops:.2f}", f"{single.latency.median_ms:.1f}",
                   f"{single.latency.p90_ms:.1f}", f"{1000.0 * result.batch_size / single.latency.median_ms:.2f}",
-                  "-", "-", "1.00", *accuracy_cells(single.accuracy), style="dim")
+                  "-", "-", f"{single.latency.median_ms:.1f}", "-", "1.00", *accuracy_cells(single.accuracy),
+                  style="dim")
     if result.average_pose is not None:
-        table.add_row("avg pose", *["-"] * 8, *accuracy_cells(result.average_pose), style="dim")
+        table.add_row("avg pose", *["-"] * 10, *accuracy_cells(result.average_pose), style="dim")
     return table
 
 
@@ -89,15 +100,33 @@ def render_stages(result: BenchmarkResult) -> Table:
 
 
 def render_video(rows, video: Path) -> Table:
-    """End-to-end annotate: fps and ms per frame of each pipeline stage, per ratio."""
+    """End-to-end annotate: fps and ms per frame of each pipeline stage, per backend and ratio."""
     stages = list(rows[0].stage_ms_per_frame)
+    backends = len({row.backend for row in rows}) > 1
     table = Table(title=f"annotate {video.name} end to end ({rows[0].frames} frames, "
                         f"{rows[0].person_frames} person-frames)")
-    for name in ("ratio", "fps", "x ratio 0", *[f"{s} ms" for s in stages]):
+    for name in (*(("backend",) if backends else ()), "ratio", "fps", "x ratio 0", *(("x torch",) if backends else ()),
+                 *[f"{s} ms" for s in stages]):
         table.add_column(name, justify="right")
     for row in rows:
-        table.add_row(f"{row.ratio:g}", f"{row.fps_median:.2f}", f"{row.speedup_vs_ratio0:.2f}",
+        table.add_row(*((row.backend,) if backends else ()), f"{row.ratio:g}", f"{row.fps_median:.2f}",
+                      f"{row.speedup_vs_ratio0:.2f}", *((f"{row.speedup_vs_torch:.2f}",) if backends else ()),
                       *[f"{row.stage_ms_per_frame[s]:.1f}" for s in stages])
+    return table
+
+
+def render_backends(rows, threads: int) -> Table:
+    """The pose model on each backend: video-mode and clip latency, speed-ups, agreement with PyTorch."""
+    table = Table(title=f"Backends: the pose model, batch {rows[0].batch}, {threads} threads (median; video mode: "
+                        "one new frame per window)")
+    for name in ("backend", "ratio", "ms/batch (video)", "p90", "windows/s", "x torch", "x ratio 0 (video)",
+                 "ms/batch (clip)", "keypoints vs torch, % of box"):
+        table.add_column(name, justify="right")
+    for row in rows:
+        agreement = "-" if row.agreement is None else f"{100 * row.agreement.max_box_fraction:.2g}"
+        table.add_row(row.backend, f"{row.ratio:g}", f"{row.video.median_ms:.1f}", f"{row.video.p90_ms:.1f}",
+                      f"{row.windows_per_s:.1f}", f"{row.speedup_vs_torch:.2f}", f"{row.video_speedup_vs_ratio0:.2f}",
+                      f"{row.clip.median_ms:.1f}", agreement)
     return table
 
 
@@ -118,9 +147,13 @@ def bench_command(
                                        rich_help_panel=_HARDWARE)] = False,
     compile: Annotated[bool, typer.Option("--compile", help="torch.compile the model's forward (clip latency).",
                                           rich_help_panel=_HARDWARE)] = False,
-    threads: Annotated[Optional[int], typer.Option(help="torch CPU threads; 1 is often faster on a loaded "
-                                                   "machine.", rich_help_panel=_HARDWARE,
-                                                   show_default="torch's")] = None,
+    threads: Annotated[Optional[int], typer.Option(help="CPU threads (torch's and ONNX Runtime's); 1 is often "
+                                                   "faster on a loaded machine.", rich_help_panel=_HARDWARE,
+                                                   show_default="the backends'")] = None,
+    backend: Annotated[str, typer.Option(help="Backends to compare, comma separated: torch, onnx (ONNX Runtime "
+                                         "on the CPU; pip install -e \".\\[onnx]\"). With onnx, a table compares "
+                                         "them (PyTorch the reference), and --video runs annotate on each.",
+                                         rich_help_panel=_HARDWARE)] = "torch",
     data: Annotated[Optional[Path], typer.Option(help="Folder of COCO / PoseTrack18 keypoint JSON with their "
                                                  "images: adds held-out PCK per ratio.",
                                                  rich_help_panel=_INPUT)] = None,
@@ -149,19 +182,32 @@ def bench_command(
         half=half, window=window, compile=compile, warmup=warmup, repeats=repeats, data=data,
         flip_test=flip_test, threads=threads,
     )
+    backends = tuple(dict.fromkeys(("torch", *_parse_backends(backend))))  # PyTorch is the reference
+    if threads is not None:  # every part of the run, the end-to-end one too, at the same thread count
+        import torch
+
+        torch.set_num_threads(threads)
     with errors.status("benchmarking..."):
         result = run_benchmark(options)
-    if video is not None:
-        from dataclasses import replace
+    backend_rows = None
+    if backends != ("torch",):
+        from ftppose_cli.benchmarking.backends import benchmark_backends
 
+        with errors.status(f"comparing {', '.join(backends)}..."):
+            backend_rows = benchmark_backends(options, backends, sample=video)
+    if video is not None:
         from ftppose_cli.benchmarking.video import benchmark_video
 
         with errors.status(f"annotating {video} at each ratio..."):
             rows = benchmark_video(video, options.ratios, weights=weights, device=device,
-                                   repeats=max(1, min(repeats, 3)), half=half)
+                                   repeats=max(1, min(repeats, 3)), half=half, backends=backends, threads=threads)
         result = replace(result, video=rows)
+    if backend_rows is not None:
+        result = replace(result, backends=backend_rows)
     console.print(render_table(result))
     console.print(render_stages(result))
+    if result.backends:
+        console.print(render_backends(result.backends, result.threads))
     if result.video:
         console.print(render_video(result.video, video))
     written = _write_outputs(result, csv, report_json, plot)

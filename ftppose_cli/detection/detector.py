@@ -129,10 +129,13 @@ class PersonDetector:
     def __init__(self, model: PersonDetectorNet, *, device: str | torch.device = "cpu",
                  min_box_score: float = 0.3, nms_iou: float = 0.5, input_size: int | None = None,
                  fuse: bool = True) -> None:
-        model = model.eval().to(device)
-        if fuse:
-            import copy
-            model = fuse_conv_bn(copy.deepcopy(model))
+        """``model``: the network, or anything called like it that has its ``config`` (the ONNX
+        backend's :class:`~ftppose_cli.onnx_backend.OnnxDetectorNetwork`, which runs on the CPU)."""
+        if isinstance(model, torch.nn.Module):
+            model = model.eval().to(device)
+            if fuse:
+                import copy
+                model = fuse_conv_bn(copy.deepcopy(model))
         self.model = model
         self.device = torch.device(device)
         self.min_box_score = min_box_score

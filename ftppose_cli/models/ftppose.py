@@ -7,11 +7,9 @@ forward pass takes a window of K person crops and returns the key frame's
 heatmaps; ``epsilon`` (the pruning ratio) is an argument of the forward pass,
 so one set of weights serves every ratio.
 
-For video, the forward pass comes in two halves, :meth:`FTPPose.embed_frames`
-(the backbone, per frame) and :meth:`FTPPose.estimate_window` (MGFE, fusion
-and head, per window), so each frame's backbone features are computed once
-and reused by every window that contains it. (Encode and decode are the
-video codec's words.)
+For video, :meth:`FTPPose.embed_and_keep` and :meth:`FTPPose.estimate_kept`
+split the work so each frame's backbone features, and the tokens it keeps
+after pruning, are computed once and reused by every window that contains it.
 """
 
 from __future__ import annotations
@@ -131,6 +129,36 @@ class FTPPose(nn.Module):
         """Backbone tokens of independent frames: ``(M, 3, H, W)`` -> ``last, intermediate`` ``(M, N, C)``."""
         return self.backbone(images)
 
+    def keep_frame_tokens(self, last: torch.Tensor, epsilon: float = 0.0, merge: bool | None = None) -> torch.Tensor:
+        """The tokens each frame gives the temporal branch at ``epsilon``: ``(M, N, C)`` -> ``(M, keep, C)``.
+
+        Pruning depends on the frame alone (see :meth:`TemporalBranch.attend`),
+        so video inference calls this once per frame and every window that
+        contains the frame reuses the result. At ``epsilon == 0`` (or without a
+        temporal path) it returns ``last`` itself.
+        """
+        if not self.temporal:
+            return last
+        merge = self.config.merge_pruned if merge is None else merge
+        return self.temporal_branch.prune_frames(last, epsilon, merge)
+
+    def rank_frame_tokens(self, last: torch.Tensor) -> torch.Tensor:
+        """Each frame's tokens in DPC-KNN order, highest score first (:meth:`TemporalBranch.rank_frames`).
+
+        The ratio-free form of :meth:`keep_frame_tokens` (without merging): the
+        first ``keep_count(N, epsilon)`` rows are what a frame keeps at ``epsilon``.
+        The exported per-frame model outputs it, so one export serves every ratio.
+        """
+        if not self.temporal:
+            return last
+        return self.temporal_branch.rank_frames(last)
+
+    def embed_and_keep(self, images: torch.Tensor, epsilon: float = 0.0
+                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """All per-frame work of video inference: ``last, intermediate`` and the kept tokens of each frame."""
+        last, intermediate = self.embed_frames(images)
+        return last, intermediate, self.keep_frame_tokens(last, epsilon)
+
     def estimate_window(
         self,
         last: torch.Tensor,
@@ -148,14 +176,26 @@ class FTPPose(nn.Module):
                 (default: the config's ``merge_pruned``).
         """
         batch, window, num, dim = last.shape
+        kept = self.keep_frame_tokens(last.flatten(0, 1), epsilon, merge) if self.temporal else last
+        return self.estimate_kept(kept.reshape(batch, window, -1, dim), last[:, self.key_index], key_intermediate)
+
+    def estimate_kept(self, kept: torch.Tensor, key_last: torch.Tensor, key_intermediate: torch.Tensor) -> torch.Tensor:
+        """Heatmaps of the key frame from the tokens each frame of its window kept.
+
+        Args:
+            kept: ``(B, K, T, C)`` the tokens of each frame the temporal branch
+                sees (:meth:`keep_frame_tokens`; all N, in grid order, at ratio 0).
+            key_last: ``(B, N, C)`` the key frame's last-layer tokens, all of them,
+                in grid order: the head and the high-resolution branch work on them.
+            key_intermediate: ``(B, N, C)`` the key frame's intermediate tokens.
+        """
+        batch, num, dim = key_last.shape
         grid = self.config.grid_size
-        key = last[:, self.key_index]
-        key_map = key.transpose(1, 2).reshape(batch, dim, *grid)
+        key_map = key_last.transpose(1, 2).reshape(batch, dim, *grid)
         if not self.temporal:
             return self.head(key_map)
-        merge = self.config.merge_pruned if merge is None else merge
-        query = self.high_resolution(key, key_intermediate, grid)
-        context = self.temporal_branch(last, epsilon, merge)
+        query = self.high_resolution(key_last, key_intermediate, grid)
+        context = self.temporal_branch.attend(kept)
         fused = self.fusion(query, context)
         fused_map = fused.transpose(1, 2).reshape(batch, dim, grid[0] * 2, grid[1] * 2)
         return self.head(key_map, fused_map)

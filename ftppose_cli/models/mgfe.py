@@ -20,7 +20,7 @@ from timm.layers import trunc_normal_
 from timm.models.vision_transformer import Block
 from torch import nn
 
-from ftppose_cli.models.pruning import keep_count, prune_tokens
+from ftppose_cli.models.pruning import keep_count, prune_tokens, rank_tokens
 
 
 class HighResolutionBranch(nn.Module):
@@ -59,22 +59,45 @@ class TemporalBranch(nn.Module):
         self.norm = nn.LayerNorm(dim)
 
     def forward(self, tokens: torch.Tensor, epsilon: float = 0.0, merge: bool = False) -> torch.Tensor:
-        """``(B, K, N, C)`` -> ``(B, K * keep, C)``.
-
-        At ``epsilon == 0`` the pruning code is not entered at all, so the
-        unpruned model's output cannot depend on it.
-        """
+        """``(B, K, N, C)`` -> ``(B, K * keep, C)``: each frame pruned on its own, then :meth:`attend`."""
         batch, window, num, dim = tokens.shape
         if window != self.window:
             raise ValueError(f"expected a window of {self.window} frames, got {window}")
-        # The frame embedding is constant within a frame, so adding it before
-        # pruning does not change which tokens DPC-KNN keeps.
-        x = tokens + self.frame_embed
-        if epsilon > 0.0:
-            keep = keep_count(num, epsilon)
-            x = prune_tokens(x.reshape(batch * window, num, dim), keep, self.dpc_k, merge)
-            x = x.reshape(batch, window, keep, dim)
-        x = x.flatten(1, 2)
+        kept = self.prune_frames(tokens.reshape(batch * window, num, dim), epsilon, merge)
+        return self.attend(kept.reshape(batch, window, -1, dim))
+
+    def prune_frames(self, frames: torch.Tensor, epsilon: float = 0.0, merge: bool = False) -> torch.Tensor:
+        """The tokens each frame keeps at ``epsilon``: ``(M, N, C)`` -> ``(M, keep, C)``, in grid order.
+
+        At ``epsilon == 0`` the pruning code is not entered at all (``frames``
+        comes back as it is), so the unpruned model's output cannot depend on it.
+        """
+        if epsilon <= 0.0:
+            return frames
+        return prune_tokens(frames, keep_count(frames.shape[1], epsilon), self.dpc_k, merge)
+
+    def rank_frames(self, frames: torch.Tensor) -> torch.Tensor:
+        """Each frame's tokens in DPC-KNN order, highest score first: the ratio-free form of :meth:`prune_frames`.
+
+        The first ``keep_count(N, epsilon)`` of a ranked frame are the tokens it
+        keeps at ``epsilon`` (without merging), see :func:`rank_tokens`.
+        """
+        return rank_tokens(frames, self.dpc_k)
+
+    def attend(self, kept: torch.Tensor) -> torch.Tensor:
+        """``(B, K, T, C)``, the tokens each frame keeps (any T, in any order) -> ``(B, K * T, C)``.
+
+        Frames are pruned before the frame embedding is added: the embedding is
+        constant within a frame and DPC-KNN's distances do not change under a
+        shift, so which tokens a frame keeps does not depend on its place in the
+        window. That is what lets video inference prune each frame once, when
+        its backbone features are computed, and reuse the result in the K
+        windows that contain it.
+        """
+        window = kept.shape[1]
+        if window != self.window:
+            raise ValueError(f"expected a window of {self.window} frames, got {window}")
+        x = (kept + self.frame_embed).flatten(1, 2)
         for block in self.blocks:
             x = block(x)
         return self.norm(x)

@@ -33,7 +33,9 @@ def dpc_knn_scores(tokens: torch.Tensor, k: int = 5) -> tuple[torch.Tensor, torc
     """
     batch, num, channels = tokens.shape
     x = tokens.float()
-    dist = torch.cdist(x, x) / math.sqrt(channels)  # (B, N, N)
+    # The matrix-product form, which cdist picks by itself above 25 tokens (the shipped model has 108): with it
+    # always, small models export to ONNX too (cdist's direct kernel has no ONNX translation).
+    dist = torch.cdist(x, x, compute_mode="use_mm_for_euclid_dist") / math.sqrt(channels)  # (B, N, N)
     k = min(k, num - 1) if num > 1 else 1
     # k nearest neighbours excluding the token itself (its distance is 0, the smallest).
     knn = torch.topk(dist, k + 1, dim=-1, largest=False).values[..., 1:] if num > 1 else dist
@@ -55,6 +57,21 @@ def select_tokens(tokens: torch.Tensor, keep: int, k: int = 5) -> torch.Tensor:
     _, _, score = dpc_knn_scores(tokens, k)
     top = torch.topk(score, keep, dim=-1).indices
     return torch.sort(top, dim=-1).values
+
+
+def rank_tokens(tokens: torch.Tensor, k: int = 5) -> torch.Tensor:
+    """Each row's tokens reordered by DPC-KNN score, highest first: ``(B, N, C)`` -> ``(B, N, C)``.
+
+    The first ``keep`` tokens of a ranked row are the ones :func:`select_tokens` keeps, at every
+    ratio, so a frame ranked once serves every ratio: the exported per-frame model ranks, and the
+    caller hands the window model the first ``keep_count(N, epsilon)`` of each frame. They come
+    in score order, not grid order; the temporal branch and the fusion's keys do not depend on
+    the order of a frame's tokens (nothing after the frame embedding is positional), so only
+    the rounding of sums differs from :func:`prune_tokens`.
+    """
+    _, _, score = dpc_knn_scores(tokens, k)
+    order = torch.argsort(score, dim=-1, descending=True)
+    return torch.gather(tokens, 1, order[..., None].expand(-1, -1, tokens.shape[-1]))
 
 
 def prune_tokens(tokens: torch.Tensor, keep: int, k: int = 5, merge: bool = False) -> torch.Tensor:

@@ -149,6 +149,8 @@ class AnnotateOptions:
     device: str = "auto"  # auto, cpu, cuda, cuda:N or mps
     half: bool = False
     flip_test: bool = False
+    backend: str = "torch"  # or "onnx": both networks on ONNX Runtime (CPU), from their exports
+    threads: int | None = None  # ONNX Runtime's intra-op threads (torch's are set by the CLI)
     # the people
     use_detector: bool = True  # False: people come from boxes files (builder.build_person_source)
     detector: Path | None = None  # detector checkpoint; None: weights/detector
@@ -269,8 +271,7 @@ class VideoAnnotator:
                 return
             with timer("pose"):
                 batch = scheduler.windows(ready)
-                xy, scores = self.estimator.estimate_windows(batch.last, batch.key_intermediate, batch.to_image,
-                                                   batch.last_flipped, batch.key_intermediate_flipped)
+                xy, scores = self.estimator.estimate_windows(batch.windows, batch.to_image, batch.flipped)
             start = 0
             for entry, count in zip(batch.entries, batch.counts):
                 poses = PoseResult(xy=xy[start:start + count], scores=scores[start:start + count],

@@ -1,6 +1,7 @@
 """Per-track windows over cached backbone features.
 
-A pose at frame t needs the same person's tokens at t-r .. t+r, so results
+A pose at frame t needs the same person's tokens at t-r .. t+r (the tokens
+each frame kept after pruning, and the key frame's all), so results
 come out r frames late. The scheduler keeps only the last 2r+1 frames, so
 memory does not grow with the video. A track that starts or ends inside a
 window (or is missed for a frame) is padded by repeating its nearest frame
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ftppose_cli.pipeline.estimator import PersonFeatures
+from ftppose_cli.pipeline.estimator import PersonFeatures, WindowTokens
 
 
 @dataclass
@@ -37,11 +38,9 @@ class WindowBatch:
     """All windows of a set of ready frames, stacked for one ``estimate_windows`` call."""
 
     entries: list[FrameEntry]
-    last: torch.Tensor  # (B, K, N, C)
-    key_intermediate: torch.Tensor  # (B, N, C)
+    windows: WindowTokens  # B windows: each frame's kept tokens, the key frame's all
     to_image: np.ndarray  # (B, 2, 3)
-    last_flipped: torch.Tensor | None
-    key_intermediate_flipped: torch.Tensor | None
+    flipped: WindowTokens | None  # the same windows of the mirrored crops (flip test)
     counts: list[int]  # people per entry, to split the results back
 
 
@@ -77,26 +76,31 @@ class WindowScheduler:
         """
         frames = list(self._frames)
         position = {id(e): i for i, e in enumerate(frames)}
-        lasts, inters, to_image, lasts_f, inters_f, counts = [], [], [], [], [], []
+        kept, keys, inters, to_image, kept_f, keys_f, inters_f, counts = [], [], [], [], [], [], [], []
         for entry in ready:
             t = position[id(entry)]
             counts.append(len(entry.track_ids))
+            features = entry.features
             for person, track in enumerate(entry.track_ids):
                 rows = [self._neighbour(frames, t, offset, int(track), person)
                         for offset in range(-self.radius, self.radius + 1)]
-                lasts.append(torch.stack([frames[p].features.last[i] for p, i in rows]))
-                inters.append(entry.features.intermediate[person])
-                to_image.append(entry.features.to_image[person])
-                if entry.features.last_flipped is not None:
-                    lasts_f.append(torch.stack([frames[p].features.last_flipped[i] for p, i in rows]))
-                    inters_f.append(entry.features.intermediate_flipped[person])
+                kept.append(torch.stack([frames[p].features.kept[i] for p, i in rows]))
+                keys.append(features.last[person])
+                inters.append(features.intermediate[person])
+                to_image.append(features.to_image[person])
+                if features.last_flipped is not None:
+                    kept_f.append(torch.stack([frames[p].features.kept_flipped[i] for p, i in rows]))
+                    keys_f.append(features.last_flipped[person])
+                    inters_f.append(features.intermediate_flipped[person])
         self._trim()
-        if not lasts:
-            return WindowBatch(ready, torch.zeros(0), torch.zeros(0), np.zeros((0, 2, 3)), None, None, counts)
-        return WindowBatch(
-            ready, torch.stack(lasts), torch.stack(inters), np.stack(to_image),
-            torch.stack(lasts_f) if lasts_f else None, torch.stack(inters_f) if inters_f else None, counts,
-        )
+        if not kept:
+            empty = torch.zeros(0)
+            return WindowBatch(ready, WindowTokens(empty, empty, empty), np.zeros((0, 2, 3)), None, counts)
+        flipped = None
+        if kept_f:
+            flipped = WindowTokens(torch.stack(kept_f), torch.stack(keys_f), torch.stack(inters_f))
+        windows = WindowTokens(torch.stack(kept), torch.stack(keys), torch.stack(inters))
+        return WindowBatch(ready, windows, np.stack(to_image), flipped, counts)
 
     def _neighbour(self, frames: list[FrameEntry], t: int, offset: int, track: int, person: int) -> tuple[int, int]:
         """(frame position, person row) of ``track`` at t+offset, or its nearest frame towards t."""

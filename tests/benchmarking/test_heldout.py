@@ -65,11 +65,11 @@ def test_real_model_predictions_come_back_to_image_pixels(dataset: Path, monkeyp
     peak = torch.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / (2 * 2.0**2))
     windows = []
 
-    def centred(last, key_intermediate, epsilon=0.0, merge=None):
-        windows.append(tuple(last.shape))
-        return peak.expand(last.shape[0], model.config.num_joints, h, w).clone()
+    def centred(kept, key_last, key_intermediate):
+        windows.append(tuple(kept.shape))
+        return peak.expand(kept.shape[0], model.config.num_joints, h, w).clone()
 
-    monkeypatch.setattr(model, "estimate_window", centred)
+    monkeypatch.setattr(model, "estimate_kept", centred)
     data = heldout.load_heldout(dataset)
     pred, _ = runs.predict_people(data, runs.PoseEstimator(model))
     assert all(shape[1] == 3 for shape in windows)  # the still repeated into a 3-frame window

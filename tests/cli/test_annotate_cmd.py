@@ -132,3 +132,42 @@ def test_a_bad_frame_range_is_a_usage_error(tmp_path: Path) -> None:
                           (["--start", "9", "--end", "3"], "must come after")):
         result = runner.invoke(app, ["annotate", str(video), *args])
         assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_onnx_backend_writes_the_json_pytorch_writes(tiny_checkpoint: Path, tiny_onnx_export: Path,
+                                                     tmp_path: Path) -> None:
+    from ftppose_cli.benchmarking.agreement import file_agreement
+
+    video = factory.plain_video(tmp_path)
+    boxes = str(_boxes_file(tmp_path / "boxes.json"))
+    common = [str(video), "--boxes", boxes, "--no-video", "--quiet", "--pruning-ratio", "0.5"]
+    torch_run = runner.invoke(app, ["annotate", *common, "--weights", str(tiny_checkpoint),
+                                    "--output-dir", str(tmp_path / "torch")])
+    assert torch_run.exit_code == 0, torch_run.output
+    for weights in (tiny_onnx_export, tiny_checkpoint):  # an export folder, or a checkpoint exported on first use
+        onnx_run = runner.invoke(app, ["annotate", *common, "--weights", str(weights), "--backend", "onnx",
+                                       "--threads", "1", "--output-dir", str(tmp_path / "onnx"), "--overwrite"])
+        assert onnx_run.exit_code == 0, onnx_run.output
+        agreement = file_agreement(tmp_path / "torch" / "plain.json", tmp_path / "onnx" / "plain.json")
+        assert agreement.same_people and agreement.people == (20, 20)
+        assert agreement.max_keypoint_px < 0.5 and agreement.max_score < 1e-4
+
+
+def test_onnx_backend_refuses_a_gpu_in_one_line(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    video = factory.plain_video(tmp_path)
+    result = runner.invoke(app, ["annotate", str(video), "--weights", str(tiny_checkpoint), "--backend", "onnx",
+                                 "--device", "cuda", "--output-dir", str(tmp_path / "out")])
+    assert result.exit_code == 1 and result.stderr.strip().count("\n") == 0
+    assert "--backend onnx runs on the CPU" in result.stderr
+
+
+def test_onnx_backend_without_onnx_runtime_says_how_to_install(tiny_checkpoint: Path, tmp_path: Path,
+                                                               monkeypatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    video = factory.plain_video(tmp_path)
+    result = runner.invoke(app, ["annotate", str(video), "--weights", str(tiny_checkpoint), "--backend", "onnx",
+                                 "--output-dir", str(tmp_path / "out")])
+    assert result.exit_code == 1 and result.stderr.strip().count("\n") == 0
+    assert 'ONNX Runtime, which is not installed: pip install -e ".[onnx]"' in result.stderr

@@ -76,3 +76,23 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "--ratios" in result.stderr
     result = runner.invoke(app, ["bench", "--size", "tiny", "--ratios", "1.5", "--device", "cpu"])
     assert result.exit_code == 1 and "pruning ratio" in result.stderr
+
+
+def test_bench_compares_backends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    real_create = runner_module.create_model
+    monkeypatch.setattr(runner_module, "create_model",
+                        lambda size: real_create(size, depth=2, temporal_depth=1, img_size=(64, 48)))
+    result = runner.invoke(app, [
+        "bench", "--size", "tiny", "--ratios", "0.5", "--device", "cpu", "--warmup", "0", "--repeats", "1",
+        "--backend", "torch,onnx", "--threads", "1", "--report-json", str(tmp_path / "b.json"),
+    ])
+    assert result.exit_code == 0, result.output
+    assert "Backends" in result.output and "x ratio 0 (video)" in result.output
+    rows = json.loads((tmp_path / "b.json").read_text())["backends"]
+    assert [(row["backend"], row["ratio"]) for row in rows] == [("torch", 0.0), ("torch", 0.5), ("onnx", 0.0),
+                                                                ("onnx", 0.5)]
+    assert rows[0]["speedup_vs_torch"] == 1.0 and all(row["video"]["median_ms"] > 0 for row in rows)
+    result = runner.invoke(app, ["bench", "--size", "tiny", "--backend", "torch,tensorrt", "--device", "cpu"])
+    assert result.exit_code == 1 and "--backend must be torch, onnx" in result.stderr

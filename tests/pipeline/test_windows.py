@@ -33,7 +33,7 @@ def _run(frames: list[list[int]], radius: int = 1) -> list[tuple[int, int, list[
         row = 0
         for entry, count in zip(batch.entries, batch.counts):
             for _ in range(count):
-                window = batch.last[row, :, 0]
+                window = batch.windows.kept[row, :, 0]
                 out.append((entry.index, int(window[radius, 1]), [int(v) for v in window[:, 0]]))
                 row += 1
 
@@ -88,9 +88,9 @@ def test_backbone_runs_once_per_person_frame_and_matches_the_full_forward() -> N
         for ready in (scheduler.push(entry),):
             if ready:
                 b = scheduler.windows(ready)
-                results.append(estimator.estimate_windows(b.last, b.key_intermediate, b.to_image))
+                results.append(estimator.estimate_windows(b.windows, b.to_image))
     b = scheduler.windows(scheduler.flush())
-    results.append(estimator.estimate_windows(b.last, b.key_intermediate, b.to_image))
+    results.append(estimator.estimate_windows(b.windows, b.to_image))
     assert estimator.backbone_crops == 10  # 5 frames x 2 people, not 3x that
     # Frame 2's window is frames 1..3: compare with the model's own forward on those crops.
     crops = [estimator._crops(img, boxes)[0] for img in images[1:4]]
