@@ -188,7 +188,7 @@ def annotate_command(
     with _sigterm_as_interrupt() as stop:
         if mine:  # under torchrun a rank may have nothing to do; it still joins the gather below
             try:
-                annotator = build_annotator(options, on_export=lambda line: err.print(escape(line), soft_wrap=True))
+                annotator = build_annotator(options, on_export=lambda line: err.print(line, markup=False, soft_wrap=True))
             except FtpposeError as error:
                 say(err, "error", error)
                 failures += 1

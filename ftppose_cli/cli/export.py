@@ -13,9 +13,9 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from ftppose_cli.cli.progress import say
 from ftppose_cli.errors import FtpposeError
 
 _MODEL = "Model"
@@ -75,25 +75,17 @@ def export_command(
         out = Console(highlight=False, width=160)
     check_ratios = _parse_ratios(ratios)
     names = [POSE_FRAMES, POSE_WINDOW] + ([] if no_detector else [DETECTOR])
-    try:  # every output before any work (and before torch is imported)
-        check_folder(output_dir)
-        for name in names:
-            check_writable(output_dir / name, overwrite=overwrite)
-        if report_json is not None:
-            check_writable(report_json, overwrite=overwrite)
-        for path, what in ((weights, "pose checkpoint"), (detector, "detector checkpoint"), (check_on, "file")):
-            if path is not None and not (path.exists() or path.with_suffix(".safetensors").exists()):
-                raise FtpposeError(path, f"{what} not found")
-    except FtpposeError as error:
-        err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
-        raise typer.Exit(1) from None
-    try:
-        report = _export_and_check(weights, None if no_detector else detector, no_detector, opset, output_dir,
-                                   overwrite, None if no_check else check_on, check_frames, check_ratios, threads,
-                                   err)
-    except FtpposeError as error:
-        err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
-        raise typer.Exit(1) from None
+    # every output before any work (and before torch is imported); errors become one line in cli/app.py
+    check_folder(output_dir)
+    for name in names:
+        check_writable(output_dir / name, overwrite=overwrite)
+    if report_json is not None:
+        check_writable(report_json, overwrite=overwrite)
+    for path, what in ((weights, "pose checkpoint"), (detector, "detector checkpoint"), (check_on, "file")):
+        if path is not None and not (path.exists() or path.with_suffix(".safetensors").exists()):
+            raise FtpposeError(path, f"{what} not found")
+    report = _export_and_check(weights, None if no_detector else detector, no_detector, opset, output_dir,
+                               overwrite, None if no_check else check_on, check_frames, check_ratios, threads, err)
     out.print(_files_table(report["files"]))
     check = report["check"]
     if check is not None:
@@ -101,17 +93,12 @@ def export_command(
     if report_json is not None:
         from ftppose_cli.atomic import atomic_write_text
 
-        try:
-            atomic_write_text(report_json, json.dumps(report, indent=2) + "\n", overwrite=overwrite)
-        except FtpposeError as error:
-            err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
-            raise typer.Exit(1) from None
+        atomic_write_text(report_json, json.dumps(report, indent=2) + "\n", overwrite=overwrite)
     out.print(f"Saved: {', '.join(str(Path(f['path'])) for f in report['files'])}", markup=False, soft_wrap=True)
     worst = None if check is None else max(p["max_crop_px"] for p in check["poses"])
     if worst is not None and worst > TOLERANCE_CROP_PX:
-        err.print(f"[red]error:[/red] the exported pose model differs from PyTorch by up to {worst:.3g} pixels of "
-                  f"the crop (more than {TOLERANCE_CROP_PX}); do not deploy these files", soft_wrap=True)
-        raise typer.Exit(1)
+        raise FtpposeError(None, f"the exported pose model differs from PyTorch by up to {worst:.3g} pixels of "
+                                 f"the crop (more than {TOLERANCE_CROP_PX}); do not deploy these files")
 
 
 def _export_and_check(weights: Path | None, detector: Path | None, no_detector: bool, opset: int, output_dir: Path,
@@ -145,8 +132,8 @@ def _export_and_check(weights: Path | None, detector: Path | None, no_detector: 
             check = check_export(frames, window, detector_file, pose_weights, detector_weights, sample, ratios,
                                  check_frames, threads).to_dict()
     elif check_on is None:
-        err.print(f"[yellow]warning:[/yellow] not compared with PyTorch: {escape(str(sample))} is not here; "
-                  "give --check-on a video or image with people", soft_wrap=True)
+        say(err, "warning", f"not compared with PyTorch: {sample} is not here; "
+                            "give --check-on a video or image with people")
     return {"files": files, "opset": opset, "check": check}
 
 
