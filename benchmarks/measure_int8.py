@@ -30,14 +30,14 @@ import torch
 
 from ftppose_cli.benchmarking.agreement import sample_frames
 from ftppose_cli.benchmarking.backends import compare_backends
-from ftppose_cli.detection.detector import PersonDetector
 from ftppose_cli.benchmarking.heldout import predict_people
+from ftppose_cli.crops import to_model_input
+from ftppose_cli.detection.detector import PersonDetector
 from ftppose_cli.evaluation.heldout import load_heldout, score_predictions
-from ftppose_cli.models.ftppose import load_model
 from ftppose_cli.export import POSE_FRAMES, POSE_WINDOW, export_pose
+from ftppose_cli.models.ftppose import load_model
 from ftppose_cli.models.pruning import keep_count
 from ftppose_cli.onnx_backend import OnnxPoseModel
-from ftppose_cli.crops import to_model_input
 from ftppose_cli.pipeline.estimator import PoseEstimator
 from ftppose_cli.runtime import default_detector_weights, default_pose_weights, example_clip
 
@@ -90,7 +90,8 @@ def _calibration_feeds(fp32: OnnxPoseModel, video: Path, ratios: list[float]) ->
     return frame_feeds, window_feeds
 
 
-def _quantise(folder: Path, fp32: OnnxPoseModel, calibration: Path, ratios: list[float]) -> dict[str, tuple[Path, Path]]:
+def _quantise(folder: Path, fp32: OnnxPoseModel, calibration: Path,
+              ratios: list[float]) -> dict[str, tuple[Path, Path]]:
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_dynamic, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 

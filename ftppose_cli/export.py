@@ -244,7 +244,7 @@ def export_detector(network: nn.Module, path: str | Path, *, thresholds: dict[st
                    doc="ftppose person detector (CenterNet-style): centre heatmap logits and box distances.")
 
 
-def checkpoint_source(weights: str | Path, info: "WeightsFile | None" = None) -> dict[str, Any]:
+def checkpoint_source(weights: str | Path, info: WeightsFile | None = None) -> dict[str, Any]:
     """The metadata that ties an export to its checkpoint: file name, SHA-256, trained ratios."""
     weights = Path(weights)
     source: dict[str, Any] = {"checkpoint": weights.name, "sha256": file_sha256(weights)}

@@ -99,7 +99,8 @@ def read_metadata(session: Any, path: str | Path, part: str) -> dict[str, str]:
 
 def _run(session: Any, feeds: dict[str, torch.Tensor]) -> list[torch.Tensor]:
     names = {i.name for i in session.get_inputs()}
-    arrays = {name: np.ascontiguousarray(t.detach().cpu().float().numpy()) for name, t in feeds.items() if name in names}
+    arrays = {name: np.ascontiguousarray(t.detach().cpu().float().numpy())
+              for name, t in feeds.items() if name in names}
     return [torch.from_numpy(out) for out in session.run(None, arrays)]
 
 

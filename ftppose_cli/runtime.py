@@ -71,7 +71,7 @@ def resolve_device(name: str = "auto") -> torch.device:
 def _load_malloc_trim():
     name = ctypes.util.find_library("c")
     try:
-        return getattr(ctypes.CDLL(name), "malloc_trim") if name else None
+        return ctypes.CDLL(name).malloc_trim if name else None
     except (OSError, AttributeError):  # not glibc (musl, macOS, Windows)
         return None
 

@@ -11,9 +11,8 @@ import pytest
 import torch
 
 from ftppose_cli.errors import FtpposeError
-from ftppose_cli.models.ftppose import load_model
 from ftppose_cli.export import POSE_FRAMES, POSE_WINDOW, export_detector, export_pose
-from ftppose_cli.models.ftppose import create_model
+from ftppose_cli.models.ftppose import create_model, load_model
 from ftppose_cli.models.pruning import keep_count
 
 ort = pytest.importorskip("onnxruntime")

@@ -12,13 +12,12 @@ import torch
 
 from ftppose_cli.benchmarking.agreement import detector_agreement, pose_agreement
 from ftppose_cli.errors import CheckpointError, FtpposeError
-from ftppose_cli.models.ftppose import load_model
-from ftppose_cli.weights import DETECTOR, POSE, save_weights
 from ftppose_cli.export import POSE_FRAMES, POSE_WINDOW
-from ftppose_cli.models.ftppose import create_model
+from ftppose_cli.models.ftppose import create_model, load_model
 from ftppose_cli.onnx_backend import OnnxPoseModel, detector_onnx, load_detector, make_session, onnx_models
 from ftppose_cli.pipeline.estimator import PoseEstimator
 from ftppose_cli.pipeline.windows import FrameEntry, WindowScheduler
+from ftppose_cli.weights import DETECTOR, POSE, save_weights
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")

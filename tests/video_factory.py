@@ -8,9 +8,9 @@ rotated video was turned). Everything stays tiny so the suite runs fast.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
-from typing import Sequence
 
 import av
 import cv2

@@ -156,7 +156,8 @@ def benchmark_backends(options: BenchmarkOptions, backends: tuple[str, ...] = ("
                     reference = PoseEstimator(model, pruning_ratio=ratio)
                     for name, network in networks.items():
                         if name != "torch":
-                            agreement[(name, ratio)] = pose_agreement(reference, PoseEstimator(network, pruning_ratio=ratio),
+                            exported = PoseEstimator(network, pruning_ratio=ratio)
+                            agreement[(name, ratio)] = pose_agreement(reference, exported,
                                                                       images, boxes)
             return compare_backends(networks, options.ratios, options.batch_size, options.warmup, options.repeats,
                                     options.seed, agreement)

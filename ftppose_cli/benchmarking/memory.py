@@ -52,7 +52,7 @@ class PeakMemory:
             self._peak = max(self._peak, self._process.memory_info().rss)
             self._stop.wait(self.interval_s)
 
-    def __enter__(self) -> "PeakMemory":
+    def __enter__(self) -> PeakMemory:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
             torch.cuda.reset_peak_memory_stats(self.device)

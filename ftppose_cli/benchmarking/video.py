@@ -66,5 +66,6 @@ def benchmark_video(video: Path, ratios: tuple[float, ...], weights: Path | None
         rows.append(VideoRatioResult(ratio, fps[(backend, ratio)], [r.fps for r in runs], middle.frames,
                                      middle.person_frames, middle.stage_ms_per_frame(),
                                      fps[(backend, ratio)] / base if base else 0.0, backend,
-                                     fps[(backend, ratio)] / fps[(reference, ratio)] if fps[(reference, ratio)] else 0.0))
+                                     fps[(backend, ratio)] / fps[(reference, ratio)]
+                                     if fps[(reference, ratio)] else 0.0))
     return rows

@@ -25,7 +25,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -67,22 +67,22 @@ def annotate_command(
     videos: Annotated[list[str], typer.Argument(
         help="Videos, JPEG/PNG images, folders (their videos; their images as one sequence) or glob patterns.",
         show_default=False, metavar="INPUTS...")],
-    start: Annotated[Optional[FramePosition], typer.Option(
+    start: Annotated[FramePosition | None, typer.Option(
         parser=_position, metavar="<frame|time>", help="Start at this frame number (150) or time (12.5s, 1:02.5), "
         "included.", rich_help_panel="Input", show_default="the first frame")] = None,
-    end: Annotated[Optional[FramePosition], typer.Option(
+    end: Annotated[FramePosition | None, typer.Option(
         parser=_position, metavar="<frame|time>", help="Stop before this frame number or time.",
         rich_help_panel="Input", show_default="the last frame")] = None,
     stride: Annotated[int, typer.Option(min=1, help="Annotate every n-th frame from the start.",
                                         rich_help_panel="Input")] = 1,
     stills: Annotated[bool, typer.Option("--stills", help="Annotate a folder's images one by one, not as one "
                                          "tracked sequence.", rich_help_panel="Input")] = False,
-    boxes: Annotated[Optional[Path], typer.Option(
+    boxes: Annotated[Path | None, typer.Option(
         help="Person boxes from a JSON file instead of the built-in detector: COCO results, a list of "
         "{image_id, bbox: x y width height in pixels, score, category_id: 1} with image_id the frame number "
         "from 0 (or a PoseTrack image id), or a PoseTrack file with boxes; for several inputs, a folder of "
         "<input name>.json files.", rich_help_panel="Input", show_default="the built-in detector")] = None,
-    weights: Annotated[Optional[Path], typer.Option(help="Pose checkpoint (.safetensors with its .json); with "
+    weights: Annotated[Path | None, typer.Option(help="Pose checkpoint (.safetensors with its .json); with "
                                                     "--backend onnx also a folder `ftppose export` wrote.",
                                                     rich_help_panel="Model", show_default="weights/pose")] = None,
     backend: Annotated[Backend, typer.Option(help="torch: PyTorch, on --device. onnx: ONNX Runtime on the CPU "
@@ -98,16 +98,16 @@ def annotate_command(
     half: Annotated[bool, typer.Option("--half", help="Half precision (GPU only).", rich_help_panel="Model")] = False,
     flip_test: Annotated[bool, typer.Option("--flip-test", help="Average with the mirrored crop (2x backbone cost).",
                                             rich_help_panel="Model")] = False,
-    threads: Annotated[Optional[int], typer.Option(min=1, help="CPU threads (torch's, and ONNX Runtime's with "
+    threads: Annotated[int | None, typer.Option(min=1, help="CPU threads (torch's, and ONNX Runtime's with "
                                                    "--backend onnx); 1 is often faster on a loaded machine.",
                                                    rich_help_panel="Model", show_default="the backend's")] = None,
-    detector: Annotated[Optional[Path], typer.Option(help="Person detector checkpoint (or, with --backend onnx, "
+    detector: Annotated[Path | None, typer.Option(help="Person detector checkpoint (or, with --backend onnx, "
                                                      "a detector.onnx).", rich_help_panel="Detection",
                                                      show_default="weights/detector")] = None,
-    det_thr: Annotated[Optional[float], typer.Option(parser=number_in(0, 1), help="Minimum person-box score, 0 to 1.",
+    det_thr: Annotated[float | None, typer.Option(parser=number_in(0, 1), help="Minimum person-box score, 0 to 1.",
                                                      rich_help_panel="Detection",
                                                      show_default="the detector's own; 0 with --boxes")] = None,
-    det_size: Annotated[Optional[int], typer.Option(min=64, max=4096, help="Detector input: the frame's longer "
+    det_size: Annotated[int | None, typer.Option(min=64, max=4096, help="Detector input: the frame's longer "
                                                     "side in pixels. Smaller suits close-ups of large people, "
                                                     "larger small people far away.", rich_help_panel="Detection",
                                                     show_default="the detector's own")] = None,
@@ -118,7 +118,7 @@ def annotate_command(
     no_video: Annotated[bool, typer.Option("--no-video", help="Write the JSON only.",
                                            rich_help_panel="Output")] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace existing outputs.", rich_help_panel="Output")] = False,
-    report_json: Annotated[Optional[Path], typer.Option("--report-json", help="Write the speed report as JSON.",
+    report_json: Annotated[Path | None, typer.Option("--report-json", help="Write the speed report as JSON.",
                                                         rich_help_panel="Output", show_default=False)] = None,
     kpt_thr: Annotated[float, typer.Option(parser=number_in(0, 1), help="Hide joints scored below this (0 to 1).",
                                            rich_help_panel="Display")] = 0.3,
@@ -188,7 +188,8 @@ def annotate_command(
     with _sigterm_as_interrupt() as stop:
         if mine:  # under torchrun a rank may have nothing to do; it still joins the gather below
             try:
-                annotator = build_annotator(options, on_export=lambda line: err.print(line, markup=False, soft_wrap=True))
+                annotator = build_annotator(options,
+                                            on_export=lambda line: err.print(line, markup=False, soft_wrap=True))
             except FtpposeError as error:
                 say(err, "error", error)
                 failures += 1

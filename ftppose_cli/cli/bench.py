@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -131,11 +131,11 @@ def render_backends(rows, threads: int) -> Table:
 
 
 def bench_command(
-    weights: Annotated[Optional[Path], typer.Option(help="Pose checkpoint (.safetensors with its .json).",
+    weights: Annotated[Path | None, typer.Option(help="Pose checkpoint (.safetensors with its .json).",
                                                     rich_help_panel=_MODEL, show_default="weights/pose")] = None,
-    size: Annotated[Optional[str], typer.Option(help=f"Benchmark random weights of this size instead: "
+    size: Annotated[str | None, typer.Option(help=f"Benchmark random weights of this size instead: "
                                                 f"{POSE.size_choices}.", rich_help_panel=_MODEL)] = None,
-    window: Annotated[Optional[int], typer.Option(help="Frames per window K.", rich_help_panel=_MODEL,
+    window: Annotated[int | None, typer.Option(help="Frames per window K.", rich_help_panel=_MODEL,
                                                   show_default="the checkpoint's; 3 with --size")] = None,
     ratios: Annotated[str, typer.Option(help="Pruning ratios, comma separated (0 is always measured, as the "
                                         "reference).", rich_help_panel=_RUN)] = "0,0.25,0.5,0.75,0.9",
@@ -147,26 +147,26 @@ def bench_command(
                                        rich_help_panel=_HARDWARE)] = False,
     compile: Annotated[bool, typer.Option("--compile", help="torch.compile the model's forward (clip latency).",
                                           rich_help_panel=_HARDWARE)] = False,
-    threads: Annotated[Optional[int], typer.Option(help="CPU threads (torch's and ONNX Runtime's); 1 is often "
+    threads: Annotated[int | None, typer.Option(help="CPU threads (torch's and ONNX Runtime's); 1 is often "
                                                    "faster on a loaded machine.", rich_help_panel=_HARDWARE,
                                                    show_default="the backends'")] = None,
     backend: Annotated[str, typer.Option(help="Backends to compare, comma separated: torch, onnx (ONNX Runtime "
                                          "on the CPU; pip install -e \".\\[onnx]\"). With onnx, a table compares "
                                          "them (PyTorch the reference), and --video runs annotate on each.",
                                          rich_help_panel=_HARDWARE)] = "torch",
-    data: Annotated[Optional[Path], typer.Option(help="Folder of COCO / PoseTrack18 keypoint JSON with their "
+    data: Annotated[Path | None, typer.Option(help="Folder of COCO / PoseTrack18 keypoint JSON with their "
                                                  "images: adds held-out PCK per ratio.",
                                                  rich_help_panel=_INPUT)] = None,
-    video: Annotated[Optional[Path], typer.Option(help="Also time the whole annotate pipeline on this video at "
+    video: Annotated[Path | None, typer.Option(help="Also time the whole annotate pipeline on this video at "
                                                   "each ratio (fps, ms per stage).", rich_help_panel=_INPUT)] = None,
     flip_test: Annotated[bool, typer.Option("--flip-test", help="Average with the mirrored crop when scoring "
                                             "--data.", rich_help_panel=_INPUT)] = False,
-    csv: Annotated[Optional[Path], typer.Option(help="Write one row per ratio and reference to this CSV.",
+    csv: Annotated[Path | None, typer.Option(help="Write one row per ratio and reference to this CSV.",
                                                 rich_help_panel=_OUTPUT)] = None,
-    report_json: Annotated[Optional[Path], typer.Option("--report-json", help="Write the full result (every "
+    report_json: Annotated[Path | None, typer.Option("--report-json", help="Write the full result (every "
                                                         "sample) to this JSON.", rich_help_panel=_OUTPUT)] = None,
-    json_old: Annotated[Optional[Path], typer.Option("--json", hidden=True)] = None,
-    plot: Annotated[Optional[Path], typer.Option(help="Write speed-up and accuracy against ratio to this PNG.",
+    json_old: Annotated[Path | None, typer.Option("--json", hidden=True)] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write speed-up and accuracy against ratio to this PNG.",
                                                  rich_help_panel=_OUTPUT)] = None,
 ) -> None:
     """Measure speed-up, FLOPs, memory and held-out accuracy of FTP-Pose across pruning ratios."""

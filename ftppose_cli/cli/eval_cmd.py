@@ -19,7 +19,7 @@ import math
 from contextlib import nullcontext
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
@@ -48,48 +48,48 @@ class PoseTrackVersion(str, Enum):
 
 
 def eval_command(
-    gt: Annotated[Optional[Path], typer.Option("--gt", help="Folder of ground-truth PoseTrack JSON files, one per "
+    gt: Annotated[Path | None, typer.Option("--gt", help="Folder of ground-truth PoseTrack JSON files, one per "
                                                "sequence.", rich_help_panel="Scoring", show_default=False)] = None,
-    pred: Annotated[Optional[Path], typer.Option("--pred", help="Folder of predictions with the same file names "
+    pred: Annotated[Path | None, typer.Option("--pred", help="Folder of predictions with the same file names "
                                                  "(2017 or 2018 layout).", rich_help_panel="Scoring",
                                                  show_default=False)] = None,
-    version: Annotated[Optional[PoseTrackVersion], typer.Option(
+    version: Annotated[PoseTrackVersion | None, typer.Option(
         "--version", help="Scoring rules: 2017 / 2018 (poseval: AP, MOTA) or 21 (PoseTrack21 kit: mAP, keypoint "
         "HOTA).", rich_help_panel="Scoring",
         show_default="from the ground truth: 21 when it has person_id, else its layout")] = None,
-    data: Annotated[Optional[Path], typer.Option("--data", help="PoseTrack root (annotations/<split>/*.json and "
+    data: Annotated[Path | None, typer.Option("--data", help="PoseTrack root (annotations/<split>/*.json and "
                                                  "the images they list): predict, then score.",
                                                  rich_help_panel="Run mode", show_default=False)] = None,
     split: Annotated[str, typer.Option(help="Split folder under annotations/.", rich_help_panel="Run mode")] = "val",
     boxes: Annotated[str, typer.Option(help="People from: detector (built-in), gt (ground-truth boxes), or a "
                                        "detections JSON (COCO results with PoseTrack image ids).",
                                        rich_help_panel="Run mode")] = "detector",
-    weights: Annotated[Optional[Path], typer.Option(help="Pose checkpoint (.safetensors with its .json).",
+    weights: Annotated[Path | None, typer.Option(help="Pose checkpoint (.safetensors with its .json).",
                                                     rich_help_panel="Run mode", show_default="weights/pose")] = None,
     pruning_ratio: Annotated[float, typer.Option("--pruning-ratio", "-e", parser=number_in(0, 0.99),
                                                  help="Pruning ratio epsilon, 0 to 0.99.",
                                                  rich_help_panel="Run mode")] = 0.5,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N or mps.", rich_help_panel="Run mode")] = "auto",
-    detector: Annotated[Optional[Path], typer.Option(help="Person detector checkpoint for --boxes detector.",
+    detector: Annotated[Path | None, typer.Option(help="Person detector checkpoint for --boxes detector.",
                                                      rich_help_panel="Run mode",
                                                      show_default="weights/detector")] = None,
-    det_thr: Annotated[Optional[float], typer.Option(parser=number_in(0, 1), help="Minimum person-box score, 0 to 1.",
+    det_thr: Annotated[float | None, typer.Option(parser=number_in(0, 1), help="Minimum person-box score, 0 to 1.",
                                                      rich_help_panel="Run mode",
                                                      show_default="the detector's own; 0 with a detections JSON")
                        ] = None,
-    det_size: Annotated[Optional[int], typer.Option(min=64, max=4096, help="Detector input: the frame's longer side "
+    det_size: Annotated[int | None, typer.Option(min=64, max=4096, help="Detector input: the frame's longer side "
                                                     "in pixels.", rich_help_panel="Run mode",
                                                     show_default="the detector's own")] = None,
     output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Where run mode writes one prediction file "
                                              "per sequence (under <split>/).",
                                              rich_help_panel="Run mode")] = Path("ftppose_eval"),
-    out_old: Annotated[Optional[Path], typer.Option("--out", hidden=True)] = None,
+    out_old: Annotated[Path | None, typer.Option("--out", hidden=True)] = None,
     per_sequence: Annotated[bool, typer.Option("--per-sequence", help="Also print AP and MOTA of every sequence.",
                                                rich_help_panel="Output")] = False,
-    json_path: Annotated[Optional[Path], typer.Option("--report-json", help="Write every number (per joint, per "
+    json_path: Annotated[Path | None, typer.Option("--report-json", help="Write every number (per joint, per "
                                                       "sequence) to this JSON file.", rich_help_panel="Output",
                                                       show_default=False)] = None,
-    json_old: Annotated[Optional[Path], typer.Option("--json", hidden=True)] = None,
+    json_old: Annotated[Path | None, typer.Option("--json", hidden=True)] = None,
 ) -> None:
     """Score PoseTrack predictions: poseval's AP and MOTA, or the PoseTrack21 kit's mAP and HOTA, to the digit."""
     from ftppose_cli.evaluation.scoring import evaluate_folders

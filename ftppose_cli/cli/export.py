@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -35,14 +35,14 @@ def _parse_ratios(text: str) -> tuple[float, ...]:
 
 
 def export_command(
-    weights: Annotated[Optional[Path], typer.Option(help="Pose checkpoint (.safetensors with its .json).",
+    weights: Annotated[Path | None, typer.Option(help="Pose checkpoint (.safetensors with its .json).",
                                                     rich_help_panel=_MODEL, show_default="weights/pose")] = None,
-    detector: Annotated[Optional[Path], typer.Option(help="Person detector checkpoint.", rich_help_panel=_MODEL,
+    detector: Annotated[Path | None, typer.Option(help="Person detector checkpoint.", rich_help_panel=_MODEL,
                                                      show_default="weights/detector")] = None,
     no_detector: Annotated[bool, typer.Option("--no-detector", help="Export the pose model only.",
                                               rich_help_panel=_MODEL)] = False,
     opset: Annotated[int, typer.Option(min=18, max=23, help="ONNX opset.", rich_help_panel=_MODEL)] = 20,
-    check_on: Annotated[Optional[Path], typer.Option(
+    check_on: Annotated[Path | None, typer.Option(
         "--check-on", help="Video or image whose people the exported models are checked on against PyTorch "
         "(its first --check-frames frames).", rich_help_panel=_CHECK,
         show_default="examples/vtest_short.mp4")] = None,
@@ -52,13 +52,13 @@ def export_command(
                                         rich_help_panel=_CHECK)] = "0,0.5,0.9",
     no_check: Annotated[bool, typer.Option("--no-check", help="Skip the comparison with PyTorch.",
                                            rich_help_panel=_CHECK)] = False,
-    threads: Annotated[Optional[int], typer.Option(min=1, help="CPU threads of torch and ONNX Runtime for the "
+    threads: Annotated[int | None, typer.Option(min=1, help="CPU threads of torch and ONNX Runtime for the "
                                                    "check.", rich_help_panel=_CHECK,
                                                    show_default="the backends'")] = None,
     output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Where the .onnx files go.",
                                              rich_help_panel=_OUTPUT)] = Path("ftppose_onnx"),
     overwrite: Annotated[bool, typer.Option(help="Replace existing files.", rich_help_panel=_OUTPUT)] = False,
-    report_json: Annotated[Optional[Path], typer.Option("--report-json", help="Write the files and the check "
+    report_json: Annotated[Path | None, typer.Option("--report-json", help="Write the files and the check "
                                                         "as JSON.", rich_help_panel=_OUTPUT,
                                                         show_default=False)] = None,
 ) -> None:

@@ -7,7 +7,7 @@ Arguments only; the work is in :mod:`ftppose_cli.training`. Multi-GPU:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -24,40 +24,40 @@ if TYPE_CHECKING:
 def train_command(
     cache: Annotated[Path, typer.Option(help="Crop cache folder (cut from --data or --annotations on first use).",
                                         rich_help_panel="Data")],
-    output_dir: Annotated[Optional[Path], typer.Option(
+    output_dir: Annotated[Path | None, typer.Option(
         "--output-dir", "-o", help="Run folder: last.pt (resume state), best.* (exported checkpoint). Required.",
         rich_help_panel="Output", show_default=False)] = None,
-    out_old: Annotated[Optional[Path], typer.Option("--out", hidden=True)] = None,
-    data: Annotated[Optional[Path], typer.Option(help="Teacher-labelled corpus (videos/, images/, labels/, "
+    out_old: Annotated[Path | None, typer.Option("--out", hidden=True)] = None,
+    data: Annotated[Path | None, typer.Option(help="Teacher-labelled corpus (videos/, images/, labels/, "
                                                  "manifest.json, and lspet.json if labelled with LSPet) to "
                                                  "build the crop cache from.",
                                                  rich_help_panel="Data")] = None,
-    annotations: Annotated[Optional[Path], typer.Option(help="COCO-keypoint or PoseTrack18 JSON (a file or a "
+    annotations: Annotated[Path | None, typer.Option(help="COCO-keypoint or PoseTrack18 JSON (a file or a "
                                                         "folder of them) to build the crop cache from, instead "
                                                         "of --data.", rich_help_panel="Data")] = None,
-    val_annotations: Annotated[Optional[Path], typer.Option(help="Annotations of the validation people (e.g. "
+    val_annotations: Annotated[Path | None, typer.Option(help="Annotations of the validation people (e.g. "
                                                             "PoseTrack's val folder); default: every 20th scene "
                                                             "of --annotations.", rich_help_panel="Data")] = None,
     frame_step: Annotated[int, typer.Option(min=1, help="With --data: keep every n-th labelled video frame "
                                             "(neighbouring frames are nearly the same picture).",
                                             rich_help_panel="Data")] = 1,
-    images: Annotated[Optional[Path], typer.Option(help="Folder the annotations' image file names are relative "
+    images: Annotated[Path | None, typer.Option(help="Folder the annotations' image file names are relative "
                                                    "to (COCO's train2017/); default: beside the JSON or above "
                                                    "it (PoseTrack).", rich_help_panel="Data")] = None,
-    val_images: Annotated[Optional[Path], typer.Option(help="The same for --val-annotations (COCO's val2017/); "
+    val_images: Annotated[Path | None, typer.Option(help="The same for --val-annotations (COCO's val2017/); "
                                                        "default: --images.", rich_help_panel="Data")] = None,
     size: Annotated[str, typer.Option(help=f"Model size: {POSE.size_choices}.",
                                       rich_help_panel="Model")] = POSE.default_size,
     window: Annotated[int, typer.Option(help="Frames per window K (1 = single-frame stage).",
                                         rich_help_panel="Model")] = 1,
-    input_size: Annotated[Optional[str], typer.Option(help="Crop size HxW, e.g. 192x144 (default: the size's "
+    input_size: Annotated[str | None, typer.Option(help="Crop size HxW, e.g. 192x144 (default: the size's "
                                                       "256x192).", rich_help_panel="Model")] = None,
-    depth: Annotated[Optional[int], typer.Option(help="ViT layers (default: the size's).",
+    depth: Annotated[int | None, typer.Option(help="ViT layers (default: the size's).",
                                                  rich_help_panel="Model")] = None,
     stem: Annotated[str, typer.Option(help="Patch embedding: patch (one 16x16 projection) or conv (stride-2 3x3 "
                                       "convolutions, better from scratch on small data).",
                                       rich_help_panel="Model")] = "patch",
-    init_from: Annotated[Optional[Path], typer.Option(help="Initialise from these weights (a checkpoint, or a bare "
+    init_from: Annotated[Path | None, typer.Option(help="Initialise from these weights (a checkpoint, or a bare "
                                                       ".safetensors): the tensors that fit the model.",
                                                       rich_help_panel="Model")] = None,
     freeze_backbone: Annotated[bool, typer.Option("--freeze-backbone", help="Train only MGFE, fusion and head.",
@@ -66,7 +66,7 @@ def train_command(
                                                 "fusion, the head's temporal entry) on a fixed single-frame "
                                                 "model.", rich_help_panel="Model")] = False,
     epochs: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 30,
-    stop_after: Annotated[Optional[int], typer.Option(help="Stop after this many epochs (resume later with the "
+    stop_after: Annotated[int | None, typer.Option(help="Stop after this many epochs (resume later with the "
                                                       "same command).", rich_help_panel="Schedule")] = None,
     samples_per_epoch: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 4000,
     batch_size: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 32,
@@ -99,10 +99,10 @@ def train_command(
                                              rich_help_panel="Schedule")] = 0.0,
     pruning_ratios: Annotated[str, typer.Option(help="Pruning ratios sampled per step (comma separated).",
                                                 rich_help_panel="Schedule")] = "0,0.25,0.5,0.75,0.9",
-    epsilons_old: Annotated[Optional[str], typer.Option("--epsilons", hidden=True)] = None,
+    epsilons_old: Annotated[str | None, typer.Option("--epsilons", hidden=True)] = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda[:N].", rich_help_panel="Hardware")] = "auto",
     workers: Annotated[int, typer.Option(help="Data-loading processes.", rich_help_panel="Hardware")] = 1,
-    threads: Annotated[Optional[int], typer.Option(help="CPU threads for torch.", rich_help_panel="Hardware")] = None,
+    threads: Annotated[int | None, typer.Option(help="CPU threads for torch.", rich_help_panel="Hardware")] = None,
     seed: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 0,
 ) -> None:
     """Train FTP-Pose (resumes from OUTPUT_DIR/last.pt when it exists)."""
@@ -150,8 +150,8 @@ def train_command(
     console.print(f"best checkpoint: {best}")
 
 
-def _build_cache(cache: Path, data: Optional[Path], annotations: Optional[Path],
-                 val: tuple[Optional[Path], Optional[Path]], images: Optional[Path], console: Console,
+def _build_cache(cache: Path, data: Path | None, annotations: Path | None,
+                 val: tuple[Path | None, Path | None], images: Path | None, console: Console,
                  frame_step: int, progress: StepProgress) -> None:
     """Cut the crop cache from the teacher corpus or from annotations (validation: ``val`` = (annotations, images))."""
     from ftppose_cli.training.crop_cache import build_crop_cache

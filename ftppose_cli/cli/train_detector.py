@@ -6,7 +6,7 @@ Arguments only; the work is in :mod:`ftppose_cli.training.detector_trainer`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -17,18 +17,18 @@ from ftppose_cli.weights import DETECTOR
 
 
 def train_detector_command(
-    data: Annotated[Optional[Path], typer.Option(help="Teacher-labelled corpus (videos/, images/, labels/, "
+    data: Annotated[Path | None, typer.Option(help="Teacher-labelled corpus (videos/, images/, labels/, "
                                                  "manifest.json); decoded once into --cache.",
                                                  rich_help_panel="Data")] = None,
     output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Run folder: last.pt (resume state), "
                                              "best.safetensors/.json (best val checkpoint).",
                                              rich_help_panel="Output")] = Path("runs/detector"),
-    out_old: Annotated[Optional[Path], typer.Option("--out", hidden=True)] = None,
-    cache: Annotated[Optional[Path], typer.Option(help="Frame cache folder.", rich_help_panel="Data",
+    out_old: Annotated[Path | None, typer.Option("--out", hidden=True)] = None,
+    cache: Annotated[Path | None, typer.Option(help="Frame cache folder.", rich_help_panel="Data",
                                                   show_default="OUTPUT_DIR/frames")] = None,
     size: Annotated[str, typer.Option(help=f"Detector size: {DETECTOR.size_choices}.",
                                       rich_help_panel="Model")] = DETECTOR.default_size,
-    init_from: Annotated[Optional[Path], typer.Option(help="Start from these detector weights (e.g. "
+    init_from: Annotated[Path | None, typer.Option(help="Start from these detector weights (e.g. "
                                                       "weights/detector.safetensors) instead of random ones.",
                                                       rich_help_panel="Model")] = None,
     epochs: Annotated[int, typer.Option(rich_help_panel="Schedule")] = 24,
@@ -41,7 +41,7 @@ def train_detector_command(
                                                       rich_help_panel="Augmentation")] = (0.55, 1.6),
     paste: Annotated[float, typer.Option(help="Probability of pasting 1-3 people of other training scenes onto a "
                                          "sample (copy-paste).", rich_help_panel="Augmentation")] = 0.0,
-    paste_from: Annotated[Optional[Path], typer.Option(help="Pose crop cache (`ftppose train --cache`) the pasted "
+    paste_from: Annotated[Path | None, typer.Option(help="Pose crop cache (`ftppose train --cache`) the pasted "
                                                        "people are cut from.", rich_help_panel="Augmentation")] = None,
     decoys: Annotated[float, typer.Option(parser=number_in(0, 1), help="Probability of pasting 1-2 decoys onto a "
                                           "sample: a pasted person's silhouette filled with background, with no box "
@@ -49,7 +49,7 @@ def train_detector_command(
     min_visible: Annotated[float, typer.Option(parser=number_in(0, 1), help="A person a crop cuts to less than this "
                                                "fraction of their box area is an ignore area, not a positive.",
                                                rich_help_panel="Augmentation")] = 0.45,
-    time_budget: Annotated[Optional[float], typer.Option(help="Stop after the epoch that would overrun this "
+    time_budget: Annotated[float | None, typer.Option(help="Stop after the epoch that would overrun this "
                                                          "many minutes.", rich_help_panel="Schedule")] = None,
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue from OUTPUT_DIR/last.pt if present.",
                                          rich_help_panel="Schedule")] = True,

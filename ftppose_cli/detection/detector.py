@@ -146,7 +146,7 @@ class PersonDetector:
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu", *,
-                        min_box_score: float | None = None, input_size: int | None = None) -> "PersonDetector":
+                        min_box_score: float | None = None, input_size: int | None = None) -> PersonDetector:
         """Load ``detector.safetensors`` + ``detector.json``; ``min_box_score`` defaults to the stored one."""
         model, weights = load_detector_network(path, device)
         stored = weights.inference

@@ -43,7 +43,7 @@ class DetectorConfig:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "DetectorConfig":
+    def from_dict(cls, d: dict) -> DetectorConfig:
         names = {f.name for f in fields(cls)}
         unknown = set(d) - names
         if unknown:

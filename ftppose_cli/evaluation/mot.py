@@ -26,8 +26,8 @@ the TRANSFER / ASCEND / MIGRATE rows, so it is recorded in that order, with
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment

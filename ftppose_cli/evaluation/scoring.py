@@ -60,13 +60,25 @@ from typing import Literal
 
 import numpy as np
 
-from ftppose_cli.evaluation.ap import (NUM_SCORED, JointAP, assign_people, average_precision, group_means,
-                                       normalized_distances)
+from ftppose_cli.evaluation.ap import (
+    NUM_SCORED,
+    JointAP,
+    assign_people,
+    average_precision,
+    group_means,
+    normalized_distances,
+)
 from ftppose_cli.evaluation.hota import HotaCounts, sequence_counts
 from ftppose_cli.evaluation.mot import ClearMotAccumulator, MotCounts, counts_of, mot_scores
 from ftppose_cli.evaluation.pairs import SequencePair, check_pairing, detect_version, load_sequence_pairs
-from ftppose_cli.evaluation.results import (KIT_COLUMNS, APResult, EvaluationResult, HOTAResult, MOTResult,
-                                            SequenceResult)
+from ftppose_cli.evaluation.results import (
+    KIT_COLUMNS,
+    APResult,
+    EvaluationResult,
+    HOTAResult,
+    MOTResult,
+    SequenceResult,
+)
 from ftppose_cli.evaluation.rules import POSETRACK21, POSEVAL, Rules, ScoredFrames, prepare
 
 Version = Literal["2017", "2018", "21"]

@@ -12,8 +12,9 @@ written by :mod:`ftppose_cli.formats.posetrack_writer`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterator, Literal, Sequence
+from typing import Literal
 
 import numpy as np
 

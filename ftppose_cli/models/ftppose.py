@@ -74,7 +74,7 @@ class FTPPoseConfig:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "FTPPoseConfig":
+    def from_dict(cls, data: dict) -> FTPPoseConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

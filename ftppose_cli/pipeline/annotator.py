@@ -36,7 +36,7 @@ from ftppose_cli.inputs import AnnotateInput
 from ftppose_cli.pipeline.estimator import PoseEstimator
 from ftppose_cli.pipeline.outputs import as_input, check_outputs, output_paths
 from ftppose_cli.pipeline.sinks import PoseTrackWriter
-from ftppose_cli.pipeline.tracking import PersonTracker
+from ftppose_cli.pipeline.tracking import PersonTracker, StillIds
 from ftppose_cli.pipeline.windows import FrameEntry, WindowScheduler
 from ftppose_cli.poses import PoseResult
 from ftppose_cli.runtime import release_freed_memory
@@ -261,7 +261,8 @@ class VideoAnnotator:
             writer = VideoWriter.like(video_out, info, overwrite=self.options.overwrite,
                                       cut=not selection.is_everything)
         # The tracker's memory is in frames; with a stride, fewer of them make up a second.
-        tracker = PersonTracker((float(info.fps) if info.fps else 25.0) / selection.stride)
+        fps = float(info.fps) if info.fps else 25.0
+        tracker = StillIds() if total == 1 else PersonTracker(fps / selection.stride)
         scheduler = WindowScheduler(self.estimator.window // 2)
         track_ids: set[int] = set()
         timer = _StageTimer(report.stage_seconds)

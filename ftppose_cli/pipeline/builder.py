@@ -12,7 +12,6 @@ from ftppose_cli.pipeline.annotator import AnnotateOptions, BoxesFileSource, Vid
 from ftppose_cli.pipeline.estimator import PoseEstimator
 from ftppose_cli.runtime import default_detector_weights, default_pose_weights, resolve_device
 
-
 BACKENDS = ("torch", "onnx")
 
 
@@ -53,8 +52,7 @@ def build_annotator(options: AnnotateOptions, on_export: Callable[[str], None] |
 def _build_onnx_annotator(options: AnnotateOptions, pose_path: Path,
                           on_export: Callable[[str], None] | None) -> VideoAnnotator:
     from ftppose_cli.export import DETECTOR
-    from ftppose_cli.onnx_backend import OnnxPoseModel, is_export_folder, load_detector, onnx_models, \
-        onnxruntime_module
+    from ftppose_cli.onnx_backend import OnnxPoseModel, is_export_folder, load_detector, onnx_models, onnxruntime_module
 
     onnxruntime_module()  # a missing ONNX Runtime is said before anything is exported
     detector, use_detector, threads = options.detector, options.use_detector, options.threads

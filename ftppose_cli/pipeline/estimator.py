@@ -20,9 +20,9 @@ from typing import Protocol
 import numpy as np
 import torch
 
+from ftppose_cli.crops import box_to_center_scale, crop_affine, invert_affine, to_model_input, warp_crop
 from ftppose_cli.models.decoding import decode_output, flip_back, heatmap_to_input, to_probabilities
 from ftppose_cli.models.ftppose import FTPPose, FTPPoseConfig
-from ftppose_cli.crops import box_to_center_scale, crop_affine, invert_affine, to_model_input, warp_crop
 
 
 class PoseNetwork(Protocol):

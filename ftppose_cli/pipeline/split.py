@@ -112,7 +112,7 @@ class SplitRun:
 
 def predict_split(
     root: Path, split: str, annotator: VideoAnnotator, out_dir: Path, boxes: str | Path = "detector",
-    version: str | None = "2018", ranks: Ranks = Ranks(),
+    version: str | None = "2018", ranks: Ranks | None = None,
 ) -> SplitRun:
     """Predict every sequence of ``split`` into ``out_dir`` (one JSON each), then score them.
 
@@ -128,6 +128,7 @@ def predict_split(
     if boxes not in ("detector", "gt"):
         detections = Path(boxes)
     gt_files = sorted(gt_dir.glob("*.json"))
+    ranks = ranks or Ranks()  # one process unless torchrun started several
     for gt_file in shard(gt_files, [f.stat().st_size for f in gt_files], ranks):
         sequence = read_sequence(gt_file)
         frames = SequenceFrames(root, sequence, gt_file)

@@ -17,8 +17,18 @@ from torch.utils.data import Dataset
 from ftppose_cli.crops import box_to_center_scale, crop_affine, normalise_poses, to_model_input, warp_crop
 from ftppose_cli.formats.joints import JOINT_INDEX, flip_permutation
 from ftppose_cli.training.augment import (
-    aspect_stretch, background_patch, blur_face, body_mask, cover_face, jitter_affine, neighbour_offset, occlude,
-    paste_neighbour, paste_on_background, photometric, random_geometry,
+    aspect_stretch,
+    background_patch,
+    blur_face,
+    body_mask,
+    cover_face,
+    jitter_affine,
+    neighbour_offset,
+    occlude,
+    paste_neighbour,
+    paste_on_background,
+    photometric,
+    random_geometry,
 )
 from ftppose_cli.training.targets import gaussian_heatmaps
 from ftppose_cli.training.teacher_labels import TEACHER_VAL_SCENES

@@ -79,23 +79,20 @@ def build_frame_cache(data: str | Path, cache: str | Path, max_side: int = 512, 
         out_dir = cache / "frames" / src.replace("/", "__")
         out_dir.mkdir(parents=True, exist_ok=True)
 
-        def emit(idx: int, bgr: np.ndarray) -> None:
+        read = False
+        for idx, bgr in read_frames(data / src):
+            read = True
             if idx not in by_frame:
-                return
+                continue
             if scale < 1.0:
                 bgr = cv2.resize(bgr, (round(bgr.shape[1] * scale), round(bgr.shape[0] * scale)),
                                  interpolation=cv2.INTER_AREA)
             rel = f"frames/{out_dir.name}/{idx:06d}.jpg"
             if not (cache / rel).exists():
                 cv2.imwrite(str(cache / rel), bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
+            boxes = _teacher_boxes(by_frame[idx], scale, min_box_score)
             records.append({"file": rel, "scene": entry["scene"], "source": src,
-                            "boxes": [[round(v, 1) for v in b]
-                                                       for b in _teacher_boxes(by_frame[idx], scale, min_box_score)]})
-
-        read = False
-        for idx, bgr in read_frames(data / src):
-            read = True
-            emit(idx, bgr)
+                            "boxes": [[round(v, 1) for v in b] for b in boxes]})
         if not read:
             log(f"skip unreadable {src}")
             continue
@@ -124,7 +121,7 @@ def drop_suspect_negatives(records: list[FrameRecord], window: int = 10,
     for r in records:
         by_src.setdefault(r.source, []).append(r)
     out = []
-    for src, lst in by_src.items():
+    for _src, lst in by_src.items():
         empty = np.asarray([len(r.boxes) == 0 for r in lst])
         if len(lst) > 1 and empty.mean() > max_empty_fraction:
             continue

@@ -244,7 +244,7 @@ def train_detector(cfg: DetectorTrainConfig, resume: bool = True, log=print,
     for p in ema.parameters():
         p.requires_grad_(False)
     decay, no_decay = [], []
-    for n, p in model.named_parameters():
+    for _n, p in model.named_parameters():
         (no_decay if p.ndim <= 1 else decay).append(p)
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr)

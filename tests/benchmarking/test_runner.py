@@ -16,8 +16,8 @@ from ftppose_cli.benchmarking.report import CSV_COLUMNS, write_csv, write_json
 from ftppose_cli.benchmarking.runner import BenchmarkOptions, build_model, run_benchmark, with_window
 from ftppose_cli.errors import FtpposeError
 from ftppose_cli.evaluation.heldout import HeldoutSet
-from ftppose_cli.formats.keypoint_annotations import AnnotatedPerson
 from ftppose_cli.formats.joints import NUM_JOINTS
+from ftppose_cli.formats.keypoint_annotations import AnnotatedPerson
 from ftppose_cli.models.ftppose import create_model
 
 

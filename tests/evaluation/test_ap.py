@@ -12,8 +12,15 @@ import math
 import numpy as np
 import pytest
 
-from ftppose_cli.evaluation.ap import (SCORED_JOINTS, assign_people, average_precision, group_means, head_sizes,
-                                       normalized_distances, vector_norms)
+from ftppose_cli.evaluation.ap import (
+    SCORED_JOINTS,
+    assign_people,
+    average_precision,
+    group_means,
+    head_sizes,
+    normalized_distances,
+    vector_norms,
+)
 from ftppose_cli.evaluation.ranking import classic_argsort
 
 

@@ -6,8 +6,17 @@ import numpy as np
 
 from ftppose_cli.formats.joints import JOINT_INDEX
 from ftppose_cli.training.augment import (
-    aspect_stretch, background_patch, blur_face, body_mask, cover_face, neighbour_offset, occlude, paste_neighbour,
-    paste_on_background, photometric, random_geometry,
+    aspect_stretch,
+    background_patch,
+    blur_face,
+    body_mask,
+    cover_face,
+    neighbour_offset,
+    occlude,
+    paste_neighbour,
+    paste_on_background,
+    photometric,
+    random_geometry,
 )
 
 
