@@ -1,7 +1,8 @@
 """The same pose model on each backend: PyTorch (eager) and its ONNX export on ONNX Runtime.
 
 For every backend and ratio, the two ways the model runs are timed, all of
-them round-robin in one loop so background load hits each alike:
+them round-robin in one loop (each round in a new random order, so no step
+always follows the other backend's) so background load hits each alike:
 
 * video mode, as ``annotate`` runs it: ``batch`` new frames through the
   per-frame half (backbone, and the tokens each keeps after pruning), then
@@ -100,8 +101,8 @@ def compare_backends(networks: dict[str, PoseNetwork], ratios: tuple[float, ...]
     for name, network in networks.items():
         for ratio in ratios:
             video_steps[(name, ratio)], clip_steps[(name, ratio)] = _steps(network, clips, ratio)
-    video = _timed(video_steps, warmup, repeats)
-    clip = _timed(clip_steps, warmup, repeats)
+    video = _timed(video_steps, warmup, repeats, seed)
+    clip = _timed(clip_steps, warmup, repeats, seed)
     reference = next(iter(networks))
     rows = []
     for name, ratio in video_steps:
@@ -113,10 +114,10 @@ def compare_backends(networks: dict[str, PoseNetwork], ratios: tuple[float, ...]
     return rows
 
 
-def _timed(steps: dict[tuple[str, float], Callable[[], object]], warmup: int,
-           repeats: int) -> dict[tuple[str, float], Timing]:
+def _timed(steps: dict[tuple[str, float], Callable[[], object]], warmup: int, repeats: int,
+           seed: int) -> dict[tuple[str, float], Timing]:
     labelled = {f"{name}@{ratio}": step for (name, ratio), step in steps.items()}
-    timings = time_interleaved(labelled, "cpu", warmup, repeats)
+    timings = time_interleaved(labelled, "cpu", warmup, repeats, shuffle_seed=seed)
     return {key: timings[f"{key[0]}@{key[1]}"] for key in steps}
 
 

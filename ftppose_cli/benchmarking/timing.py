@@ -64,12 +64,17 @@ def time_callable(fn: Callable[[], object], device: torch.device | str = "cpu", 
 
 @torch.inference_mode()
 def time_interleaved(fns: dict[str, Callable[[], object]], device: torch.device | str = "cpu", warmup: int = 3,
-                     repeats: int = 10) -> dict[str, Timing]:
+                     repeats: int = 10, shuffle_seed: int | None = None) -> dict[str, Timing]:
     """Time several callables in round-robin order.
 
     When a comparison (pruned vs unpruned) is the point, interleaving puts
     both under the same background load: a burst from another process slows
     one repeat of each instead of all repeats of one.
+
+    ``shuffle_seed``: run each round in a fresh random order. Callables that use
+    different thread pools (PyTorch's and ONNX Runtime's) disturb whichever runs
+    next, while the other pool's threads wind down; in a fixed order the same
+    callable would always pay for it.
     """
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
@@ -77,7 +82,9 @@ def time_interleaved(fns: dict[str, Callable[[], object]], device: torch.device 
         for fn in fns.values():
             fn()
     samples: dict[str, list[float]] = {name: [] for name in fns}
+    names = list(fns)
+    rng = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
     for _ in range(repeats):
-        for name, fn in fns.items():
-            samples[name].append(_once(fn, device))
+        for name in (names if rng is None else rng.permutation(names)):
+            samples[name].append(_once(fns[name], device))
     return {name: Timing(tuple(values)) for name, values in samples.items()}

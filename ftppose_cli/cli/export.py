@@ -81,9 +81,11 @@ def export_command(
         check_writable(output_dir / name, overwrite=overwrite)
     if report_json is not None:
         check_writable(report_json, overwrite=overwrite)
-    for path, what in ((weights, "pose checkpoint"), (detector, "detector checkpoint"), (check_on, "file")):
+    for path, what in ((weights, "pose checkpoint"), (detector, "detector checkpoint")):
         if path is not None and not (path.exists() or path.with_suffix(".safetensors").exists()):
             raise FtpposeError(path, f"{what} not found")
+    if check_on is not None and not check_on.is_file():
+        raise FtpposeError(check_on, "file not found")
     report = _export_and_check(weights, None if no_detector else detector, no_detector, opset, output_dir,
                                overwrite, None if no_check else check_on, check_frames, check_ratios, threads, err)
     out.print(_files_table(report["files"]))

@@ -56,7 +56,7 @@ def test_epsilon_zero_never_enters_the_pruning_code(monkeypatch: pytest.MonkeyPa
 
 
 def test_keeping_every_token_through_the_pruning_path_is_bit_identical(monkeypatch: pytest.MonkeyPatch) -> None:
-    model = _model()
+    model = _trained_temporal_model()  # with the temporal entry at zero the tokens could not matter
     x = torch.randn(2, 3, 3, 64, 48)
     with torch.no_grad():
         reference = model(x, epsilon=0.0)
@@ -113,3 +113,36 @@ def test_window_must_be_odd() -> None:
 def test_wrong_window_length_is_refused() -> None:
     with pytest.raises(ValueError, match="windows of 3"):
         _model()(torch.randn(1, 5, 3, 64, 48))
+
+
+def _trained_temporal_model() -> FTPPose:
+    model = _model()
+    torch.nn.init.normal_(model.head.temporal_entry.weight)  # the temporal path counts
+    return model
+
+
+def test_each_frame_pruned_once_gives_the_windows_output() -> None:
+    model = _trained_temporal_model()
+    x = torch.randn(2, 3, 3, 64, 48)
+    with torch.no_grad():
+        last, inter = model.embed_frames(x.flatten(0, 1))
+        windows = last.view(2, 3, *last.shape[1:])
+        key_inter = inter.view(2, 3, *inter.shape[1:])[:, 1]
+        for eps in (0.0, 0.5, 0.9):
+            _, _, kept = model.embed_and_keep(x.flatten(0, 1), eps)
+            split = model.estimate_kept(kept.view(2, 3, *kept.shape[1:]), windows[:, 1], key_inter)
+            assert torch.equal(split, model.estimate_window(windows, key_inter, eps))
+        assert model.keep_frame_tokens(last, 0.0) is last
+
+
+def test_ranked_tokens_cut_to_a_ratio_give_that_ratios_output() -> None:
+    model = _trained_temporal_model()
+    x = torch.randn(2, 3, 3, 64, 48)
+    with torch.no_grad():
+        last, inter = model.embed_frames(x.flatten(0, 1))
+        ranked = model.rank_frame_tokens(last).view(2, 3, *last.shape[1:])
+        windows, key_inter = last.view(2, 3, *last.shape[1:]), inter.view(2, 3, *inter.shape[1:])[:, 1]
+        for eps, keep in ((0.5, 6), (0.9, 2)):
+            from_ranked = model.estimate_kept(ranked[:, :, :keep], windows[:, 1], key_inter)
+            expected = model.estimate_window(windows, key_inter, eps)
+            torch.testing.assert_close(from_ranked, expected, rtol=1e-4, atol=1e-5)

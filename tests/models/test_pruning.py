@@ -79,3 +79,18 @@ def test_merge_averages_every_dropped_token_into_its_nearest_kept_token() -> Non
         owner[index[b]] = torch.arange(10)
         for slot in range(10):
             torch.testing.assert_close(merged[b, slot], tokens[b, owner == slot].mean(dim=0))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_first_keep_ranked_tokens_are_the_kept_ones_at_every_ratio(seed: int) -> None:
+    from ftppose_cli.models.pruning import rank_tokens
+
+    torch.manual_seed(seed)
+    tokens = torch.randn(3, 40, 8)
+    ranked = rank_tokens(tokens)
+    for keep in (1, 7, 20, 39, 40):
+        kept = prune_tokens(tokens, keep)
+        for row in range(3):
+            as_sets = [{tuple(t.tolist()) for t in frame} for frame in (ranked[row, :keep], kept[row])]
+            assert as_sets[0] == as_sets[1]
+    assert torch.equal(ranked.sort(dim=1).values, tokens.sort(dim=1).values)  # a permutation of each row
