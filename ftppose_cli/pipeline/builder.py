@@ -30,12 +30,14 @@ def build_annotator(options: AnnotateOptions, on_export: Callable[[str], None] |
     """
     if options.backend not in BACKENDS:
         raise FtpposeError(None, f"unknown backend {options.backend!r}; choose one of {', '.join(BACKENDS)}")
-    pose_path = options.weights or default_pose_weights()
-    if options.backend == "onnx":
-        return _build_onnx_annotator(options, Path(pose_path), on_export)
-    torch_device = resolve_device(options.device)
-    if not Path(pose_path).with_suffix(".safetensors").exists() and not Path(pose_path).with_suffix(".json").exists():
+    pose_path = Path(options.weights or default_pose_weights())
+    export_folder = options.backend == "onnx" and pose_path.is_dir()
+    if not export_folder and not pose_path.with_suffix(".safetensors").exists() \
+            and not pose_path.with_suffix(".json").exists():
         raise CheckpointError(pose_path, "pose weights not found (pass --weights PATH)")
+    if options.backend == "onnx":
+        return _build_onnx_annotator(options, pose_path, on_export)
+    torch_device = resolve_device(options.device)
     model = load_model(pose_path, device=torch_device)
     estimator = PoseEstimator(model, torch_device, pruning_ratio=options.pruning_ratio, half=options.half,
                               flip_test=options.flip_test)
@@ -58,11 +60,7 @@ def _build_onnx_annotator(options: AnnotateOptions, pose_path: Path,
     detector, use_detector, threads = options.detector, options.use_detector, options.threads
     if options.device not in ("auto", "cpu"):
         raise FtpposeError(None, "--backend onnx runs on the CPU (ONNX Runtime's CPU provider), "
-                                 f"not on {options.device!r}; "
-                                 "leave --device out or give cpu")
-    if not pose_path.is_dir() and not pose_path.with_suffix(".safetensors").exists() \
-            and not pose_path.with_suffix(".json").exists():
-        raise CheckpointError(pose_path, "pose weights not found (pass --weights PATH)")
+                                 f"not on {options.device!r}; leave --device out or give cpu")
     if use_detector and detector is None and not (is_export_folder(pose_path) and (pose_path / DETECTOR).is_file()):
         detector = default_detector_weights()
     files = onnx_models(pose_path, detector if use_detector else None, on_export)
