@@ -85,6 +85,10 @@ def train_command(
     face_blur: Annotated[float, typer.Option(help="Probability of blurring the face of a person facing the camera "
                                              "(labels kept), so a privacy-blurred face is not read as a back "
                                              "view.", rich_help_panel="Data")] = 0.0,
+    key_frame_degrade: Annotated[float, typer.Option(help="Probability of motion-blurring or covering only the key "
+                                                     "frame of a window (K > 1), so the temporal path learns to "
+                                                     "take the pose from the neighbours.",
+                                                     rich_help_panel="Data")] = 0.0,
     background_paste: Annotated[float, typer.Option(help="Probability of pasting the person (a silhouette drawn "
                                                     "from the labels) onto another crop's background.",
                                                     rich_help_panel="Data")] = 0.0,
@@ -138,7 +142,7 @@ def train_command(
         samples_per_epoch=samples_per_epoch, batch_size=batch_size, lr=lr, warmup_steps=warmup_steps,
         scene_power=scene_power, balance_facing=balance_facing, background_paste=background_paste,
         aspect_jitter=aspect_jitter, neighbour_paste=neighbour_paste, synthetic_back=synthetic_back,
-        face_blur=face_blur, ema_decay=ema_decay,
+        face_blur=face_blur, key_frame_degrade=key_frame_degrade, ema_decay=ema_decay,
         pruning_ratios=tuple(float(r) for r in (epsilons_old or pruning_ratios).split(",")),  # --epsilons: the old name
         init_from=str(init_from) if init_from else None,
         freeze_backbone=freeze_backbone, temporal_only=temporal_only, stop_after=stop_after,

@@ -94,6 +94,37 @@ def occlude(frames: np.ndarray, rng: np.random.Generator, donor: np.ndarray | No
     return frames
 
 
+def degrade_key_frame(frames: np.ndarray, key: int, rng: np.random.Generator,
+                      donor: np.ndarray | None = None) -> np.ndarray:
+    """Spoil one frame of a window, the one whose pose is the target: a motion blur or an occluder.
+
+    A window's frames are nearly alike, so a temporal model can learn to read the key
+    frame alone and leave its neighbours unused (K = 3 then costs more than K = 1 and is no
+    steadier). With the key frame blurred as by a fast movement, or briefly covered, the
+    pose is only in the neighbours: the fusion has to learn to take it from them, which is
+    the temporal path's job on real video.
+    """
+    frames = frames.copy()
+    image = frames[key]
+    h, w = image.shape[:2]
+    if rng.random() < 0.5:
+        length = int(rng.integers(9, 26))
+        kernel = np.zeros((length, length), np.float32)
+        kernel[length // 2, :] = 1.0 / length
+        turn = cv2.getRotationMatrix2D(((length - 1) / 2, (length - 1) / 2), float(rng.uniform(0, 180)), 1.0)
+        kernel = cv2.warpAffine(kernel, turn, (length, length))
+        frames[key] = cv2.filter2D(image, -1, kernel / max(float(kernel.sum()), 1e-6))
+    else:
+        ph, pw = int(rng.uniform(0.3, 0.6) * h), int(rng.uniform(0.3, 0.7) * w)
+        y0, x0 = int(rng.integers(0, h - ph)), int(rng.integers(0, w - pw))
+        if donor is not None and donor.shape[0] > ph and donor.shape[1] > pw:
+            dy, dx = int(rng.integers(0, donor.shape[0] - ph)), int(rng.integers(0, donor.shape[1] - pw))
+            frames[key, y0:y0 + ph, x0:x0 + pw] = donor[dy:dy + ph, dx:dx + pw]
+        else:
+            frames[key, y0:y0 + ph, x0:x0 + pw] = rng.integers(0, 256, size=3, dtype=np.uint8)
+    return frames
+
+
 def body_mask(joints: np.ndarray, visible: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """A rough silhouette ``(H, W)`` in [0, 1] drawn from the skeleton, with a feathered edge.
 

@@ -22,6 +22,7 @@ from ftppose_cli.training.augment import (
     blur_face,
     body_mask,
     cover_face,
+    degrade_key_frame,
     jitter_affine,
     neighbour_offset,
     occlude,
@@ -137,6 +138,7 @@ class PoseWindowDataset(Dataset):
         neighbour_paste: float = 0.0,
         synthetic_back: float = 0.0,
         face_blur: float = 0.0,
+        key_frame_degrade: float = 0.0,
     ) -> None:
         self.cache = cache
         self.indices = np.asarray(indices)
@@ -150,6 +152,7 @@ class PoseWindowDataset(Dataset):
         self.neighbour_paste = neighbour_paste  # probability of pasting another person beside this one
         self.synthetic_back = synthetic_back  # probability of turning a person facing the camera into a back view
         self.face_blur = face_blur  # probability of blurring the face of a person still facing the camera
+        self.key_frame_degrade = key_frame_degrade  # probability of spoiling the key frame of a window (K > 1)
         self.epoch = 0
         self.draws: np.ndarray | None = None
         self.flip_perm = flip_permutation()
@@ -253,6 +256,8 @@ class PoseWindowDataset(Dataset):
             crops = photometric(crops, rng)
             if rng.random() < 0.4:
                 crops = occlude(crops, rng, self._key_frame(self._donor(rng)))
+            if self.window > 1 and self.key_frame_degrade > 0 and rng.random() < self.key_frame_degrade:
+                crops = degrade_key_frame(crops, key, rng, self._key_frame(self._donor(rng)))
         target, target_weight = gaussian_heatmaps(joints, weights, self.input_size, self.heatmap_size)
         return {
             "inputs": torch.from_numpy(to_model_input(crops)),

@@ -64,6 +64,7 @@ class TrainConfig:
     balance_facing: bool = False  # as many draws of people seen from behind as of people facing the camera
     synthetic_back: float = 0.0  # probability of a facing person becoming a back view (no face, sides swapped)
     face_blur: float = 0.0  # probability of blurring the face of a person facing the camera (labels kept)
+    key_frame_degrade: float = 0.0  # probability of blurring or covering a window's key frame only (K > 1)
     init_from: str | None = None
     freeze_backbone: bool = False  # temporal stage: train MGFE, fusion and head on a fixed backbone
     temporal_only: bool = False  # temporal stage: also fix the head's spatial layers; train MGFE, fusion, entry
@@ -197,7 +198,7 @@ def train(cfg: TrainConfig, log: Callable[[str], object] = print, progress: Step
 
     train_set = PoseWindowDataset(cache, train_idx, cfg.window, model_cfg.img_size, model_cfg.heatmap_size, True,
                                   cfg.seed, cfg.background_paste, cfg.aspect_jitter, cfg.neighbour_paste,
-                                  cfg.synthetic_back, cfg.face_blur)
+                                  cfg.synthetic_back, cfg.face_blur, cfg.key_frame_degrade)
     val_loaders = {
         prefix: DataLoader(PoseWindowDataset(cache, idx, cfg.window, model_cfg.img_size, model_cfg.heatmap_size,
                                              False, cfg.seed), batch_size=cfg.batch_size, num_workers=cfg.num_workers)

@@ -11,6 +11,7 @@ from ftppose_cli.training.augment import (
     blur_face,
     body_mask,
     cover_face,
+    degrade_key_frame,
     neighbour_offset,
     occlude,
     paste_neighbour,
@@ -60,6 +61,22 @@ def test_occluder_covers_the_same_place_in_every_frame() -> None:
     out = occlude(frames, np.random.default_rng(4), donor=np.full((50, 50, 3), 200, np.uint8))
     assert (out != 0).any()
     assert (out == out[0]).all()
+
+
+def test_degrading_the_key_frame_leaves_its_neighbours_alone() -> None:
+    """Blur or occluder, only the key frame changes; over a few draws both kinds occur."""
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, size=(3, 64, 48, 3), dtype=np.uint8)
+    blurred = occluded = 0
+    for seed in range(12):
+        out = degrade_key_frame(frames, 1, np.random.default_rng(seed), donor=np.full((80, 80, 3), 7, np.uint8))
+        assert out.shape == frames.shape and out.dtype == frames.dtype
+        assert np.array_equal(out[[0, 2]], frames[[0, 2]])
+        changed = out[1] != frames[1]
+        assert changed.any()
+        occluded += int((out[1] == 7).all(axis=-1).sum() >= 0.3 * 0.3 * 64 * 48)
+        blurred += int(changed.mean() > 0.9)  # a blur moves nearly every pixel of noise
+    assert blurred > 0 and occluded > 0 and blurred + occluded == 12
 
 
 def _standing_person() -> tuple[np.ndarray, np.ndarray]:

@@ -210,6 +210,24 @@ def test_face_blur_keeps_every_label_and_leaves_people_seen_from_behind_alone(tm
             assert torch.equal(b["inputs"], a["inputs"])
 
 
+def test_key_frame_degrade_spoils_only_the_key_frame_of_a_window(tmp_path: Path) -> None:
+    """Labels and the neighbour frames stay as they were; a single-frame window is never touched."""
+    from tests.crop_factory import synthetic_crop_cache
+
+    cache = CropCache(synthetic_crop_cache(tmp_path / "c", count=4))
+    plain = PoseWindowDataset(cache, np.arange(4), 3, (64, 48), (16, 12), train=True, seed=5)
+    spoilt = PoseWindowDataset(cache, np.arange(4), 3, (64, 48), (16, 12), train=True, seed=5, key_frame_degrade=1.0)
+    for i in range(4):
+        a, b = plain[i], spoilt[i]
+        assert torch.equal(b["joints"], a["joints"]) and torch.equal(b["target"], a["target"])
+        assert torch.equal(b["inputs"][[0, 2]], a["inputs"][[0, 2]])
+        assert not torch.equal(b["inputs"][1], a["inputs"][1])
+    single = PoseWindowDataset(cache, np.arange(4), 1, (64, 48), (16, 12), train=True, seed=5)
+    single_spoilt = PoseWindowDataset(cache, np.arange(4), 1, (64, 48), (16, 12), train=True, seed=5,
+                                      key_frame_degrade=1.0)
+    assert all(torch.equal(single[i]["inputs"], single_spoilt[i]["inputs"]) for i in range(4))
+
+
 def test_mean_pose_averages_labelled_joints_in_the_models_crop_frame(tmp_path: Path) -> None:
     from ftppose_cli.crops import normalise_poses, place_poses
     from tests.crop_factory import synthetic_crop_cache
