@@ -280,7 +280,7 @@ def main() -> int:
         print(f"saved boxes {args.boxes}, conf {det.min_box_score}")
     else:
         det = PersonDetector.from_checkpoint(args.weights, min_box_score=args.conf)
-        print(f"detector {args.weights}: input {det.input_size}, conf {det.min_box_score}, "
+        print(f"detector {args.weights}: input {'+'.join(map(str, det.input_sizes))}, conf {det.min_box_score}, "
               f"torch threads {args.threads}, load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     out = {"weights": args.boxes or args.weights, "conf": det.min_box_score}
     if root.exists():

@@ -199,8 +199,9 @@ def _end_to_end_section(args, model, device, ratios, data: HeldoutSet, teacher) 
                                            thunder_estimate(teacher))
     scores = {label: score_end_to_end(data.people, run.pred, run.found) for label, run in runs.items()}
     joints = scores[f"ratio {ratios[0]:g}"]["overall"].joints
+    sizes = "+".join(map(str, detector.input_sizes))
     print(f"\n[end to end] {len(data.people)} people, {joints} joints: detector {args.detector} "
-          f"(input {detector.input_size}, conf {detector.min_box_score:.2f}) + the model on its boxes")
+          f"(input {sizes}, conf {detector.min_box_score:.2f}) + the model on its boxes")
     if teacher is not None:
         from ftppose_cli.training.teacher_labels import PERSON_SCORE
 

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from ftppose_cli.weights import WeightsFile
 
 EXPORT_FORMAT = "ftppose-onnx"
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2  # 2: the detector's inference settings (input sizes too) under "ftppose.inference"
 DEFAULT_OPSET = 20
 POSE_FRAMES = "pose_frames.onnx"
 POSE_WINDOW = "pose_window.onnx"
@@ -210,13 +210,13 @@ def export_pose(model: FTPPose, folder: str | Path, *, source: dict[str, Any] | 
     return frames_path, window_path
 
 
-def export_detector(network: nn.Module, path: str | Path, *, thresholds: dict[str, float],
+def export_detector(network: nn.Module, path: str | Path, *, inference: dict[str, Any],
                     source: dict[str, Any] | None = None, opset: int = DEFAULT_OPSET,
                     overwrite: bool = False) -> Path:
     """Write the person detector (``PersonDetectorNet``, BatchNorms folded) as ONNX with a dynamic batch and size.
 
-    ``thresholds``: the checkpoint's ``min_box_score`` and ``nms_iou``, kept in the
-    metadata for the decoding that stays outside the graph (peaks, box NMS).
+    ``inference``: the checkpoint's ``min_box_score``, ``nms_iou`` and ``input_sizes``, kept in
+    the metadata for what stays outside the graph (letterboxing, peaks, box NMS).
     """
     from ftppose_cli.detection.detector import PAD_VALUE, fuse_conv_bn
 
@@ -235,7 +235,7 @@ def export_detector(network: nn.Module, path: str | Path, *, thresholds: dict[st
                          f"resized so its longer side is {config.input_size}, top-left on a canvas of {PAD_VALUE}",
         "ftppose.outputs": f"heatmap_logits: person centres (sigmoid) at stride {config.stride}; ltrb: distances "
                            "(left, top, right, bottom) in input pixels from each cell's centre to the box's sides",
-        "ftppose.thresholds": json.dumps(thresholds),
+        "ftppose.inference": json.dumps(inference),
         "ftppose.source": json.dumps(source or {}),
     }
     return _export(network, (images,), Path(path), input_names=["images"], output_names=["heatmap_logits", "ltrb"],
@@ -265,11 +265,12 @@ def export_pose_weights(weights: str | Path, folder: str | Path, *, opset: int =
 
 def export_detector_weights(weights: str | Path, path: str | Path, *, opset: int = DEFAULT_OPSET,
                             overwrite: bool = False) -> Path:
-    """Export a detector checkpoint as ``path``, its stored thresholds in the metadata."""
+    """Export a detector checkpoint as ``path``, its stored inference settings in the metadata."""
     from ftppose_cli.detection.detector import load_detector_network
 
     network, info = load_detector_network(weights)
-    thresholds = {"min_box_score": float(info.inference.get("min_box_score", 0.3)),
-                  "nms_iou": float(info.inference.get("nms_iou", 0.5))}
-    return export_detector(network, path, thresholds=thresholds, source=checkpoint_source(weights),
+    inference = {"min_box_score": float(info.inference.get("min_box_score", 0.3)),
+                 "nms_iou": float(info.inference.get("nms_iou", 0.5)),
+                 "input_sizes": [int(s) for s in info.inference.get("input_sizes", [network.config.input_size])]}
+    return export_detector(network, path, inference=inference, source=checkpoint_source(weights),
                            opset=opset, overwrite=overwrite)

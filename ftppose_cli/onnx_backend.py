@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -149,7 +149,9 @@ class OnnxDetectorNetwork:
         self.metadata = read_metadata(self.session, path, "detector")
         try:
             self.config = DetectorConfig.from_dict(json.loads(self.metadata["ftppose.detector_config"]))
-            self.thresholds: dict[str, float] = json.loads(self.metadata["ftppose.thresholds"])
+            # "ftppose.thresholds": exports of version 1, before the input sizes were stored
+            self.inference: dict[str, Any] = json.loads(self.metadata.get("ftppose.inference")
+                                                        or self.metadata["ftppose.thresholds"])
         except (KeyError, TypeError, ValueError) as error:
             raise CheckpointError(path, f"invalid detector config in its metadata ({error})") from None
         self.path = Path(path)
@@ -159,16 +161,18 @@ class OnnxDetectorNetwork:
         return heat, ltrb
 
 
-def load_detector(path: str | Path, *, min_box_score: float | None = None, input_size: int | None = None,
-                  threads: int | None = None) -> PersonDetector:
-    """A :class:`PersonDetector` running ``detector.onnx``; ``min_box_score`` defaults to the exported checkpoint's."""
+def load_detector(path: str | Path, *, min_box_score: float | None = None,
+                  input_sizes: Sequence[int] | None = None, threads: int | None = None) -> PersonDetector:
+    """A :class:`PersonDetector` running ``detector.onnx``; ``min_box_score`` and ``input_sizes`` default to
+    the exported checkpoint's."""
     from ftppose_cli.detection.detector import PersonDetector
 
     network = OnnxDetectorNetwork(path, threads)
-    thresholds = network.thresholds
-    stored = thresholds.get("min_box_score", thresholds.get("conf", 0.3))  # "conf": exports before the rename
-    return PersonDetector(network, min_box_score=float(stored) if min_box_score is None else min_box_score,
-                          nms_iou=float(thresholds.get("nms_iou", 0.5)), input_size=input_size, fuse=False)
+    stored = network.inference
+    score = stored.get("min_box_score", stored.get("conf", 0.3))  # "conf": exports before the rename
+    return PersonDetector(network, min_box_score=float(score) if min_box_score is None else min_box_score,
+                          nms_iou=float(stored.get("nms_iou", 0.5)),
+                          input_sizes=input_sizes or stored.get("input_sizes"), fuse=False)
 
 
 def is_export_folder(path: str | Path) -> bool:

@@ -114,10 +114,11 @@ def test_the_detector_exports_with_a_dynamic_batch_and_image_size(tmp_path: Path
         if isinstance(module, torch.nn.BatchNorm2d):
             module.running_mean.uniform_(-0.5, 0.5)
             module.running_var.uniform_(0.5, 2.0)
-    path = export_detector(network, tmp_path / "detector.onnx", thresholds={"conf": 0.3, "nms_iou": 0.5})
+    inference = {"min_box_score": 0.3, "nms_iou": 0.5, "input_sizes": [96, 64]}
+    path = export_detector(network, tmp_path / "detector.onnx", inference=inference)
     session = _session(path)
     metadata = session.get_modelmeta().custom_metadata_map
-    assert json.loads(metadata["ftppose.thresholds"]) == {"conf": 0.3, "nms_iou": 0.5}
+    assert json.loads(metadata["ftppose.inference"]) == inference
     assert json.loads(metadata["ftppose.detector_config"])["input_size"] == 96
     for shape in ((1, 3, 96, 64), (2, 3, 64, 128)):
         images = torch.rand(*shape) * 255

@@ -130,7 +130,7 @@ def test_the_detector_on_onnx_runtime_finds_the_same_boxes(tmp_path: Path, monke
     torch.nn.init.constant_(network.heat_head[-1].bias, 0.0)  # centres everywhere, so there are boxes to compare
     weights, _ = save_weights(network, tmp_path / "detector", DETECTOR, half=False, inference={"min_box_score": 0.45})
     onnx = load_detector(detector_onnx(weights), threads=1)
-    assert onnx.min_box_score == 0.45 and onnx.input_size == 128
+    assert onnx.min_box_score == 0.45 and onnx.input_sizes == (128,)
     agreement = detector_agreement(PersonDetector.from_checkpoint(weights), onnx, _frames(2))
     assert agreement.boxes > 0 and agreement.unmatched == 0 and agreement.max_box_px < 0.01
 

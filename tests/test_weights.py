@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -51,13 +52,19 @@ def test_both_networks_write_one_schema(tmp_path: Path) -> None:
     assert PersonDetector.from_checkpoint(tmp_path / "detector").min_box_score == 0.4
 
 
-def test_the_shipped_files_are_read_in_their_earlier_schemas() -> None:
-    """weights/pose.json and weights/detector.json predate the schema; they load unchanged."""
+def test_files_of_the_earlier_schemas_are_read(tmp_path: Path) -> None:
+    """weights/pose.json predates the schema and loads unchanged; so does a detector file of the old schema."""
     pose = read_weights(default_pose_weights(), POSE)
     assert pose.config["size"] == "tiny" and pose.inference["pruning_ratios"] == [0.0, 0.25, 0.5, 0.75, 0.9]
     assert pose.dtype == "float16" and "single_frame_run" in pose.training
-    detector = read_weights(default_detector_weights(), DETECTOR)
+    shipped = read_weights(default_detector_weights(), DETECTOR)
+    old = {"format": "ftppose-detector", "format_version": 1, "config": shipped.config, "conf": 0.3, "nms_iou": 0.5,
+           "dtype": "float16", "training": {"epochs": 8}}
+    (tmp_path / "detector.json").write_text(json.dumps(old))
+    shutil.copy(shipped.tensors, tmp_path / "detector.safetensors")
+    detector = read_weights(tmp_path / "detector", DETECTOR)
     assert detector.inference == {"min_box_score": 0.3, "nms_iou": 0.5} and detector.config["stride"] == 8
+    assert PersonDetector.from_checkpoint(tmp_path / "detector").input_sizes == (shipped.config["input_size"],)
 
 
 def test_a_file_of_the_other_network_is_refused(tmp_path: Path) -> None:

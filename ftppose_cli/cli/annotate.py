@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from ftppose_cli.cli.options import number_in
+from ftppose_cli.cli.options import detector_sizes, number_in
 from ftppose_cli.cli.progress import report_table, saved_line, say, summary_line, video_progress
 from ftppose_cli.distributed import Ranks, shard
 from ftppose_cli.errors import FtpposeError
@@ -107,9 +107,11 @@ def annotate_command(
     det_thr: Annotated[float | None, typer.Option(parser=number_in(0, 1), help="Minimum person-box score, 0 to 1.",
                                                      rich_help_panel="Detection",
                                                      show_default="the detector's own; 0 with --boxes")] = None,
-    det_size: Annotated[int | None, typer.Option(min=64, max=4096, help="Detector input: the frame's longer "
-                                                    "side in pixels. Smaller suits close-ups of large people, "
-                                                    "larger small people far away.", rich_help_panel="Detection",
+    det_size: Annotated[str | None, typer.Option(callback=detector_sizes, metavar="PIXELS[,PIXELS...]",
+                                                 help="Detector input: the frame's longer side in pixels, or "
+                                                 "several sizes whose boxes are merged (416,256). Smaller "
+                                                 "suits close-ups of large people, larger small people far "
+                                                 "away.", rich_help_panel="Detection",
                                                     show_default="the detector's own")] = None,
     output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Where the overlay and JSON go.",
                                              rich_help_panel="Output")] = Path("ftppose_out"),
@@ -168,7 +170,7 @@ def annotate_command(
         output_dir=output_dir, weights=weights, pruning_ratio=pruning_ratio, half=half, flip_test=flip_test,
         device=device if backend is Backend.onnx else ranks.device(device), backend=backend.value, threads=threads,
         use_detector=boxes is None, detector=detector, min_box_score=det_thr,
-        detector_input_size=det_size, write_video=not no_video, overwrite=overwrite, batch_size=batch_size,
+        detector_input_sizes=det_size, write_video=not no_video, overwrite=overwrite, batch_size=batch_size,
         json_layout="2017" if json_format is JsonFormat.posetrack17 else "2018", kpt_thr=kpt_thr,
         show_boxes=show_boxes, selection=selection, palette=palette.value,
     )

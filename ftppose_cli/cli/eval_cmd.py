@@ -29,7 +29,7 @@ from rich.table import Table
 
 from ftppose_cli.atomic import atomic_write_text, check_folder, check_writable
 from ftppose_cli.cli.help import renamed
-from ftppose_cli.cli.options import number_in
+from ftppose_cli.cli.options import detector_sizes, number_in
 from ftppose_cli.cli.progress import say
 from ftppose_cli.distributed import Ranks
 from ftppose_cli.errors import FtpposeError, UsageError
@@ -77,8 +77,10 @@ def eval_command(
                                                      rich_help_panel="Run mode",
                                                      show_default="the detector's own; 0 with a detections JSON")
                        ] = None,
-    det_size: Annotated[int | None, typer.Option(min=64, max=4096, help="Detector input: the frame's longer side "
-                                                    "in pixels.", rich_help_panel="Run mode",
+    det_size: Annotated[str | None, typer.Option(callback=detector_sizes, metavar="PIXELS[,PIXELS...]",
+                                                 help="Detector input: the frame's longer side in pixels, or "
+                                                 "several sizes whose boxes are merged (416,256).",
+                                                    rich_help_panel="Run mode",
                                                     show_default="the detector's own")] = None,
     output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Where run mode writes one prediction file "
                                              "per sequence (under <split>/).",
@@ -108,7 +110,7 @@ def eval_command(
 
         options = AnnotateOptions(
             output_dir=output_dir / split, weights=weights, pruning_ratio=pruning_ratio, device=ranks.device(device),
-            use_detector=boxes == "detector", detector=detector, min_box_score=det_thr, detector_input_size=det_size,
+            use_detector=boxes == "detector", detector=detector, min_box_score=det_thr, detector_input_sizes=det_size,
             write_video=False, overwrite=True)
         result = _run_split(data, split, boxes, options, chosen, err, ranks)
         ranks.close()

@@ -26,3 +26,20 @@ def number_in(low: float, high: float) -> Callable[[str], float]:
         return value
 
     return parse
+
+
+def detector_sizes(text: str | None) -> tuple[int, ...] | None:
+    """``--det-size``: one longer side in pixels or several, comma-separated (``416,256``), for ``callback=``.
+
+    Several sizes run the detector at each and merge the boxes: a large input for
+    small people far away, a small one for people close to the camera.
+    """
+    if text is None:
+        return None
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a size or a comma-separated list of sizes, e.g. 416,256") from None
+    if not sizes or any(not 64 <= size <= 4096 for size in sizes):
+        raise typer.BadParameter(f"{text} has a size outside 64-4096 pixels")
+    return sizes

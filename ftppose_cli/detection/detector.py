@@ -6,6 +6,7 @@ file or their common stem) into a ready detector that runs at the threshold stor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,10 +128,17 @@ class PersonDetector:
     """
 
     def __init__(self, model: PersonDetectorNet, *, device: str | torch.device = "cpu",
-                 min_box_score: float = 0.3, nms_iou: float = 0.5, input_size: int | None = None,
+                 min_box_score: float = 0.3, nms_iou: float = 0.5, input_sizes: Sequence[int] | None = None,
                  fuse: bool = True) -> None:
         """``model``: the network, or anything called like it that has its ``config`` (the ONNX
-        backend's :class:`~ftppose_cli.onnx_backend.OnnxDetectorNetwork`, which runs on the CPU)."""
+        backend's :class:`~ftppose_cli.onnx_backend.OnnxDetectorNetwork`, which runs on the CPU).
+
+        ``input_sizes``: the longer image sides the frame is run at (default: the network's
+        training size alone). Each cell of the network sees a limited part of the input: a
+        large input finds small people far away, while a person close to the camera, taller than
+        what a cell sees, is found whole only at a small input (a large one splits them into part
+        boxes). With several sizes the boxes of all are merged by one NMS.
+        """
         if isinstance(model, torch.nn.Module):
             model = model.eval().to(device)
             if fuse:
@@ -140,20 +148,24 @@ class PersonDetector:
         self.device = torch.device(device)
         self.min_box_score = min_box_score
         self.nms_iou = nms_iou
-        self.input_size = input_size or model.config.input_size
+        self.input_sizes = tuple(int(s) for s in input_sizes) if input_sizes else (model.config.input_size,)
+        if any(s < 32 for s in self.input_sizes):
+            raise ValueError(f"detector input sizes must be at least 32 pixels, got {list(self.input_sizes)}")
         self.stride = model.config.stride
         self.weights: WeightsFile | None = None  # the checkpoint it came from, if any
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu", *,
-                        min_box_score: float | None = None, input_size: int | None = None) -> PersonDetector:
-        """Load ``detector.safetensors`` + ``detector.json``; ``min_box_score`` defaults to the stored one."""
+                        min_box_score: float | None = None, input_sizes: Sequence[int] | None = None
+                        ) -> PersonDetector:
+        """Load ``detector.safetensors`` + ``detector.json``; ``min_box_score`` and ``input_sizes``
+        default to the stored ones."""
         model, weights = load_detector_network(path, device)
         stored = weights.inference
         if min_box_score is None:
             min_box_score = float(stored.get("min_box_score", 0.3))
         det = cls(model, device=device, min_box_score=min_box_score, nms_iou=float(stored.get("nms_iou", 0.5)),
-                  input_size=input_size)
+                  input_sizes=input_sizes or stored.get("input_sizes"))
         det.weights = weights
         return det
 
@@ -163,15 +175,25 @@ class PersonDetector:
         """``(xyxy, scores)`` per image in original pixels (no supervision objects)."""
         if not images:
             return []
-        x, boxes = letterbox_batch(images, self.input_size)
-        heat, ltrb = self.model(x.to(self.device))
         threshold = self.min_box_score if min_box_score is None else min_box_score
-        decoded = decode(heat.cpu(), ltrb.cpu(), self.stride, threshold, self.nms_iou)
+        per_size = []
+        for size in self.input_sizes:
+            x, boxes = letterbox_batch(images, size)
+            heat, ltrb = self.model(x.to(self.device))
+            decoded = decode(heat.cpu(), ltrb.cpu(), self.stride, threshold, self.nms_iou)
+            per_size.append([(lb.to_original(xyxy), sc) for (xyxy, sc), lb in zip(decoded, boxes)])
         out = []
-        for (xyxy, sc), lb in zip(decoded, boxes):
-            xyxy = lb.to_original(xyxy)
+        for found in zip(*per_size):
+            xyxy = np.concatenate([xy for xy, _ in found]).reshape(-1, 4)
+            sc = np.concatenate([s for _, s in found])
             ok = (xyxy[:, 2] - xyxy[:, 0] >= 1) & (xyxy[:, 3] - xyxy[:, 1] >= 1)
-            out.append((xyxy[ok], sc[ok]))
+            xyxy, sc = xyxy[ok], sc[ok]
+            if len(found) > 1 and len(sc):
+                import torchvision
+
+                keep = torchvision.ops.nms(torch.from_numpy(xyxy), torch.from_numpy(sc), self.nms_iou).numpy()
+                xyxy, sc = xyxy[keep], sc[keep]
+            out.append((xyxy, sc))
         return out
 
     def detect(self, images: list[np.ndarray], min_box_score: float | None = None) -> list:

@@ -155,7 +155,7 @@ class AnnotateOptions:
     use_detector: bool = True  # False: people come from boxes files (builder.build_person_source)
     detector: Path | None = None  # detector checkpoint; None: weights/detector
     min_box_score: float | None = None  # the detector's threshold (None: its own); boxes below it are dropped
-    detector_input_size: int | None = None  # the frame's longer side at the detector; None: its own
+    detector_input_sizes: tuple[int, ...] | None = None  # the frame's longer side(s) at the detector; None: its own
     # the outputs
     write_video: bool = True
     json_layout: str = "2018"  # or "2017"

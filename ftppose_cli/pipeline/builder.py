@@ -18,9 +18,9 @@ BACKENDS = ("torch", "onnx")
 def build_annotator(options: AnnotateOptions, on_export: Callable[[str], None] | None = None) -> VideoAnnotator:
     """Load the pose model (and the detector unless boxes come from files) that ``options`` name onto its device.
 
-    A detector input size (``options.detector_input_size``) sets the range of
-    person sizes it finds best: smaller for close-ups of large people (which a
-    large input splits into part boxes), larger for small people far away.
+    Detector input sizes (``options.detector_input_sizes``) replace the detector's
+    stored ones: smaller for close-ups of large people (which a large input splits
+    into part boxes), larger for small people far away, several to merge both.
 
     ``options.backend == "onnx"`` runs both on ONNX Runtime on the CPU with
     ``options.threads`` intra-op threads: ``options.weights`` may then also be a
@@ -47,7 +47,7 @@ def build_annotator(options: AnnotateOptions, on_export: Callable[[str], None] |
 
         people = PersonDetector.from_checkpoint(options.detector or default_detector_weights(), device=torch_device,
                                                 min_box_score=options.min_box_score,
-                                                input_size=options.detector_input_size)
+                                                input_sizes=options.detector_input_sizes)
     return VideoAnnotator(estimator, people, options)
 
 
@@ -69,7 +69,7 @@ def _build_onnx_annotator(options: AnnotateOptions, pose_path: Path,
     people = None
     if use_detector and files.detector is not None:
         people = load_detector(files.detector, min_box_score=options.min_box_score,
-                               input_size=options.detector_input_size, threads=threads)
+                               input_sizes=options.detector_input_sizes, threads=threads)
     return VideoAnnotator(estimator, people, options)
 
 

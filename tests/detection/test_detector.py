@@ -103,6 +103,47 @@ def test_detect_returns_supervision_detections(tiny_detector_ckpt) -> None:
     assert det.detect([]) == []
 
 
+class _SizeDependentNetwork:
+    """Stands in for the network: what it finds depends on the input size, as a real one's does."""
+
+    def __init__(self) -> None:
+        from ftppose_cli.detection.network import DetectorConfig
+
+        self.config = DetectorConfig(input_size=128)
+
+    def __call__(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        b, _, h, w = images.shape
+        heat = torch.full((b, 1, h // 8, w // 8), -10.0)
+        ltrb = torch.zeros((b, 4, h // 8, w // 8))
+        if h == 128:  # the large input finds the small person: centre (20, 20), 8 px each way
+            heat[:, 0, 2, 2], ltrb[:, :, 2, 2] = 3.0, 8.0
+        else:  # the small input finds the large person and, less sure, the small one again
+            heat[:, 0, 4, 4], ltrb[:, :, 4, 4] = 2.0, 20.0
+            heat[:, 0, 1, 1], ltrb[:, :, 1, 1] = 0.0, torch.tensor([6.0, 6.0, 2.0, 2.0])
+        return heat, ltrb
+
+
+def test_several_input_sizes_are_merged_by_one_nms() -> None:
+    """A person found at either size is kept; one found at both is kept once, at its best score."""
+    image = np.zeros((160, 160, 3), np.uint8)  # scale 0.8 at 128 px, 0.4 at 64 px
+    both = PersonDetector(_SizeDependentNetwork(), input_sizes=(128, 64), min_box_score=0.3, fuse=False)
+    xyxy, scores = both.predict_raw([image])[0]
+    np.testing.assert_allclose(xyxy, [[15, 15, 35, 35], [40, 40, 140, 140]], atol=1e-4)
+    np.testing.assert_allclose(scores, torch.sigmoid(torch.tensor([3.0, 2.0])).numpy(), atol=1e-6)
+    large_only = PersonDetector(_SizeDependentNetwork(), input_sizes=(64,), min_box_score=0.3, fuse=False)
+    assert len(large_only.predict_raw([image])[0][1]) == 2  # no NMS across sizes with one size: both stay
+    assert PersonDetector(_SizeDependentNetwork(), fuse=False).input_sizes == (128,)
+
+
+def test_stored_input_sizes_are_the_default(tmp_path) -> None:
+    model = create_detector("tiny", input_size=128)
+    path, _ = save_weights(model, tmp_path / "detector", DETECTOR, inference={"input_sizes": [128, 96]})
+    assert PersonDetector.from_checkpoint(path).input_sizes == (128, 96)
+    assert PersonDetector.from_checkpoint(path, input_sizes=(64,)).input_sizes == (64,)
+    with pytest.raises(ValueError, match="at least 32"):
+        PersonDetector(model, input_sizes=(16,))
+
+
 def test_wrong_checkpoints_raise_one_clear_error(tmp_path, tiny_detector_ckpt) -> None:
     path, _ = tiny_detector_ckpt
     with pytest.raises(CheckpointError, match="not found"):
