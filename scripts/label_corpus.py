@@ -13,7 +13,9 @@ teachers that ``../shared/data/teachers/README.md`` measured best here:
 
 With ``--lspet DIR`` it also runs Thunder (with flip) on every LSPet image, on the box of its
 ground-truth joints, for the face points LSPet lacks, and reports how well Thunder agrees with
-the ground truth.
+the ground truth; and the box teachers on LSPet's training images (``lspet_boxes.json``), so the
+detector also learns from its sports people, most of them large in the frame and many lying,
+inverted or crouched, with the other people in the picture boxed too.
 
 The output folder is a corpus that ``ftppose train --data`` and ``ftppose train-detector --data``
 read: ``manifest.json``, ``videos`` and ``images`` linked to the source corpus, ``labels/`` in
@@ -64,6 +66,7 @@ KEEP_SCORE = 0.1  # fused boxes kept in the labels (the detector trainer picks i
 POSE_SCORE = 0.25  # fused boxes that get a Thunder pose
 POSE_MIN_SIDE = 24  # ... and are at least this long on their longer side (pixels)
 LARGE_INPUT_SCORE = 0.5  # RTMDet at 640 returns parts and duplicates at low scores (teachers README)
+LSPET_BOXES = "lspet_boxes.json"  # the box teachers on LSPet's training images, for the detector
 LSPET_BOX_GROWTH = 1.15  # LSPet's joint box -> a detector-like person box (joints lie inside the body)
 
 _teachers: dict | None = None
@@ -278,6 +281,22 @@ def label_lspet_chunk(task: tuple[str, list[int]]) -> list[dict]:
     return rows
 
 
+def label_lspet_boxes_chunk(task: tuple[str, list[int], int]) -> list[dict]:
+    """The fused teacher boxes (as for corpus frames) of LSPet images: every person, not only the labelled one."""
+    root, indices, large_from = task
+    rows = []
+    for i in indices:
+        name = f"images/im{i + 1:05d}.jpg"
+        image = cv2.imread(str(Path(root) / name), cv2.IMREAD_COLOR)
+        if image is None:
+            continue
+        boxes, _ = detect_people(image, large_from)
+        rows.append({"index": i, "image": name, "width": image.shape[1], "height": image.shape[0],
+                     "boxes": [_round([b[0], b[1], b[2] - b[0], b[3] - b[1]], 1) + [round(float(b[4]), 3)]
+                               for b in boxes]})
+    return rows
+
+
 def lspet_box(joints: np.ndarray, width: int, height: int) -> np.ndarray:
     """The person box of one LSPet person: their in-image joints' tight box grown by LSPET_BOX_GROWTH."""
     xy = joints[:, :2]
@@ -450,6 +469,21 @@ def main() -> int:
                       "keypoint_names": list(COCO_JOINTS),
                       "box": f"ground-truth joints' tight box grown {LSPET_BOX_GROWTH}x", "people": rows}
             atomic_write_text(args.out / "lspet.json", json.dumps(record, separators=(",", ":")), overwrite=True)
+        if args.lspet and not (args.out / LSPET_BOXES).exists():
+            from scipy.io import loadmat
+
+            from ftppose_cli.formats.lspet import LSPET_VAL_COUNT
+
+            train = loadmat(str(args.lspet / "joints.mat"))["joints"].shape[2] - LSPET_VAL_COUNT  # val: never
+            chunks = [(str(args.lspet), list(range(i, min(i + 250, train))), args.large_from)
+                      for i in range(0, train, 250)]
+            rows = []
+            for done, chunk in enumerate(pool.imap(label_lspet_boxes_chunk, chunks), 1):
+                rows.extend(chunk)
+                print(f"LSPet boxes {min(done * 250, train)}/{train}", flush=True)
+            record = {"schema": SCHEMA + "+lspet-boxes", "root": str(args.lspet.resolve()),
+                      "boxes": "x, y, w, h, fused score (the corpus frames' teachers and fusion)", "images": rows}
+            atomic_write_text(args.out / LSPET_BOXES, json.dumps(record, separators=(",", ":")), overwrite=True)
     if (args.out / "lspet.json").exists():
         report_lspet(args.out)
     print(f"done in {time.perf_counter() - start:.0f} s", flush=True)

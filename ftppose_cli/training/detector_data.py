@@ -3,7 +3,10 @@
 The corpus (``--data DIR``: ``videos/``, ``images/``, ``labels/``, ``manifest.json``) is decoded
 once into a cache of downscaled JPEG frames (longer side <= ``max_side``) plus ``index.json``
 holding, per frame, its scene and the teacher boxes in cache pixels. Frames where the teacher
-found nobody are kept as negatives. Train and val are split by scene.
+found nobody are kept as negatives. Train and val are split by scene. A corpus labelled with
+LSPet (``lspet.json`` and ``lspet_boxes.json`` of ``scripts/label_corpus.py --lspet``) adds
+LSPet's training images: sports people of every pose, most of them large in the frame, which the
+video scenes lack.
 
 Samples are drawn and augmented from the cache by :mod:`.detector_augment`; their dense targets
 are :mod:`.detector_targets`.
@@ -31,6 +34,8 @@ DEFAULT_VAL_SCENES = (
     "sam2_bedroom", "intel_corridor", "mma_gym", "mmh_street", "tfjs_squats",
     "intel_parking", "mms_taichi_wall",
 )
+LSPET_BOXES = "lspet_boxes.json"  # written by scripts/label_corpus.py --lspet
+LSPET_DETECTOR_SCENE = 1000  # LSPet images per detector scene
 VAL_IMAGE_EVERY = 7  # also every 7th image scene (sorted) goes to val
 
 
@@ -97,9 +102,49 @@ def build_frame_cache(data: str | Path, cache: str | Path, max_side: int = 512, 
             log(f"skip unreadable {src}")
             continue
         log(f"cached {src}: {len(by_frame)} frames")
+    if (data / LSPET_BOXES).exists() and (data / "lspet.json").exists():
+        records += _cache_lspet(data, cache, max_side, quality)
+        log(f"cached LSPet: {sum(r['source'].startswith('lspet/') for r in records)} training images")
     atomic_write_text(index_path, json.dumps({"version": CACHE_VERSION, "max_side": max_side, "records": records}),
                       overwrite=True)
     return index_path
+
+
+def _cache_lspet(data: Path, cache: Path, max_side: int, quality: int) -> list[dict]:
+    """LSPet's training images as frame records: the teachers' boxes (score >= ``DETECTOR_BOX_SCORE``)
+    and the labelled person, whose box of ground-truth joints stands in where no teacher box covers them.
+
+    Scenes of ``LSPET_DETECTOR_SCENE`` images keep LSPet to about a third of the scene-balanced draws.
+    """
+    from ftppose_cli.evaluation.end_to_end import box_iou
+
+    labelled = {row["index"]: row for row in json.loads((data / "lspet.json").read_text())["people"]}
+    document = json.loads((data / LSPET_BOXES).read_text())
+    root = Path(document["root"])
+    out_dir = cache / "frames" / "lspet"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    records = []
+    for row in document["images"]:
+        i = row["index"]
+        boxes = [[x, y, x + w, y + h] for x, y, w, h, score in row["boxes"] if score >= DETECTOR_BOX_SCORE]
+        if i in labelled:
+            x, y, w, h = labelled[i]["box"]
+            person = [x, y, x + w, y + h]
+            if not boxes or box_iou(np.asarray(person, np.float32), np.asarray(boxes, np.float32)).max() < 0.5:
+                boxes.append(person)
+        scale = _scale_for(row["width"], row["height"], max_side)
+        rel = f"frames/lspet/{Path(row['image']).stem}.jpg"
+        if not (cache / rel).exists():
+            bgr = cv2.imread(str(root / row["image"]), cv2.IMREAD_COLOR)
+            if bgr is None:
+                continue
+            if scale < 1.0:
+                bgr = cv2.resize(bgr, (round(bgr.shape[1] * scale), round(bgr.shape[0] * scale)),
+                                 interpolation=cv2.INTER_AREA)
+            cv2.imwrite(str(cache / rel), bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        records.append({"file": rel, "scene": f"lspet_{i // LSPET_DETECTOR_SCENE:02d}",
+                        "source": f"lspet/{row['image']}", "boxes": [[round(v * scale, 1) for v in b] for b in boxes]})
+    return records
 
 
 def load_records(cache: str | Path) -> list[FrameRecord]:
