@@ -53,18 +53,23 @@ def test_both_networks_write_one_schema(tmp_path: Path) -> None:
 
 
 def test_files_of_the_earlier_schemas_are_read(tmp_path: Path) -> None:
-    """weights/pose.json predates the schema and loads unchanged; so does a detector file of the old schema."""
+    """Checkpoints written before the schema (the pose model's and the detector's) still load, keys renamed."""
     pose = read_weights(default_pose_weights(), POSE)
-    assert pose.config["size"] == "tiny" and pose.inference["pruning_ratios"] == [0.0, 0.25, 0.5, 0.75, 0.9]
-    assert pose.dtype == "float16" and "single_frame_run" in pose.training
-    shipped = read_weights(default_detector_weights(), DETECTOR)
-    old = {"format": "ftppose-detector", "format_version": 1, "config": shipped.config, "conf": 0.3, "nms_iou": 0.5,
-           "dtype": "float16", "training": {"epochs": 8}}
-    (tmp_path / "detector.json").write_text(json.dumps(old))
-    shutil.copy(shipped.tensors, tmp_path / "detector.safetensors")
-    detector = read_weights(tmp_path / "detector", DETECTOR)
-    assert detector.inference == {"min_box_score": 0.3, "nms_iou": 0.5} and detector.config["stride"] == 8
-    assert PersonDetector.from_checkpoint(tmp_path / "detector").input_sizes == (shipped.config["input_size"],)
+    (tmp_path / "pose.json").write_text(json.dumps({
+        "format": "ftppose-checkpoint", "version": 1, "model": pose.config, "dtype": "float16",
+        "trained_epsilons": [0.0, 0.5], "training": {"epoch": 3}}))
+    shutil.copy(pose.tensors, tmp_path / "pose.safetensors")
+    old_pose = read_weights(tmp_path / "pose", POSE)
+    assert old_pose.config == pose.config and old_pose.inference == {"pruning_ratios": [0.0, 0.5]}
+    assert old_pose.training == {"epoch": 3} and load_model(tmp_path / "pose").config.size == pose.config["size"]
+    detector = read_weights(default_detector_weights(), DETECTOR)
+    (tmp_path / "detector.json").write_text(json.dumps({
+        "format": "ftppose-detector", "format_version": 1, "config": detector.config, "conf": 0.3, "nms_iou": 0.5,
+        "dtype": "float16", "training": {"epochs": 8}}))
+    shutil.copy(detector.tensors, tmp_path / "detector.safetensors")
+    old_detector = read_weights(tmp_path / "detector", DETECTOR)
+    assert old_detector.inference == {"min_box_score": 0.3, "nms_iou": 0.5} and old_detector.config["stride"] == 8
+    assert PersonDetector.from_checkpoint(tmp_path / "detector").input_sizes == (detector.config["input_size"],)
 
 
 def test_a_file_of_the_other_network_is_refused(tmp_path: Path) -> None:
