@@ -261,6 +261,15 @@ def label_source(task: tuple[str, str, str, str, int, int]) -> tuple[str, int, f
     return source, len(frames), seconds
 
 
+def _lspet_images(root: str, indices: list[int]):
+    """``(index, name under root, BGR image)`` of the LSPet images that read."""
+    for i in indices:
+        name = f"images/im{i + 1:05d}.jpg"
+        image = cv2.imread(str(Path(root) / name), cv2.IMREAD_COLOR)
+        if image is not None:
+            yield i, name, image
+
+
 def label_lspet_chunk(task: tuple[str, list[int]]) -> list[dict]:
     """Thunder (with flip) on LSPet images, each on the box of its ground-truth joints."""
     root, indices = task
@@ -268,11 +277,7 @@ def label_lspet_chunk(task: tuple[str, list[int]]) -> list[dict]:
 
     joints = loadmat(str(Path(root) / "joints.mat"))["joints"]  # (14, 3, N): x, y, visible
     rows = []
-    for i in indices:
-        name = f"images/im{i + 1:05d}.jpg"
-        image = cv2.imread(str(Path(root) / name), cv2.IMREAD_COLOR)
-        if image is None:
-            continue
+    for i, name, image in _lspet_images(root, indices):
         box = lspet_box(joints[:, :, i], image.shape[1], image.shape[0])
         kp, flip_err, crop = thunder_pose(image, box)
         rows.append({"index": i, "image": name, "width": image.shape[1], "height": image.shape[0],
@@ -285,11 +290,7 @@ def label_lspet_boxes_chunk(task: tuple[str, list[int], int]) -> list[dict]:
     """The fused teacher boxes (as for corpus frames) of LSPet images: every person, not only the labelled one."""
     root, indices, large_from = task
     rows = []
-    for i in indices:
-        name = f"images/im{i + 1:05d}.jpg"
-        image = cv2.imread(str(Path(root) / name), cv2.IMREAD_COLOR)
-        if image is None:
-            continue
+    for i, name, image in _lspet_images(root, indices):
         boxes, _ = detect_people(image, large_from)
         rows.append({"index": i, "image": name, "width": image.shape[1], "height": image.shape[0],
                      "boxes": [_round([b[0], b[1], b[2] - b[0], b[3] - b[1]], 1) + [round(float(b[4]), 3)]
