@@ -112,7 +112,7 @@ def annotate_command(
                                                  "several sizes whose boxes are merged (416,256). Smaller "
                                                  "suits close-ups of large people, larger small people far "
                                                  "away.", rich_help_panel="Detection",
-                                                    show_default="the detector's own")] = None,
+                                                 show_default="the detector's own")] = None,
     output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Where the overlay and JSON go.",
                                              rich_help_panel="Output")] = Path("ftppose_out"),
     json_format: Annotated[JsonFormat, typer.Option("--format", help="Layout of the pose JSON.",

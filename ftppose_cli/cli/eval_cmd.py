@@ -80,8 +80,7 @@ def eval_command(
     det_size: Annotated[str | None, typer.Option(callback=detector_sizes, metavar="PIXELS[,PIXELS...]",
                                                  help="Detector input: the frame's longer side in pixels, or "
                                                  "several sizes whose boxes are merged (416,256).",
-                                                    rich_help_panel="Run mode",
-                                                    show_default="the detector's own")] = None,
+                                                 rich_help_panel="Run mode", show_default="the detector's own")] = None,
     output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Where run mode writes one prediction file "
                                              "per sequence (under <split>/).",
                                              rich_help_panel="Run mode")] = Path("ftppose_eval"),
