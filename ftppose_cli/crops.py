@@ -70,9 +70,11 @@ def warp_crop(image: np.ndarray, matrix: np.ndarray, out_size: tuple[int, int]) 
     )
 
 
-# ImageNet statistics, as the ViT family expects.
-_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32) * 255.0
-_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32) * 255.0
+# ImageNet statistics (RGB, of pixels in [0, 1]), as the ViT family expects; the ONNX export quotes them.
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+_MEAN = np.array(IMAGENET_MEAN, dtype=np.float32) * 255.0
+_STD = np.array(IMAGENET_STD, dtype=np.float32) * 255.0
 
 
 def to_model_input(crops_bgr: np.ndarray) -> np.ndarray:

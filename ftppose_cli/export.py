@@ -42,6 +42,7 @@ import torch
 from torch import nn
 
 from ftppose_cli.atomic import atomic_write, check_writable
+from ftppose_cli.crops import IMAGENET_MEAN, IMAGENET_STD
 from ftppose_cli.errors import FtpposeError
 from ftppose_cli.formats.joints import POSETRACK_JOINTS
 from ftppose_cli.models.ftppose import FTPPose
@@ -55,8 +56,6 @@ DEFAULT_OPSET = 20
 POSE_FRAMES = "pose_frames.onnx"
 POSE_WINDOW = "pose_window.onnx"
 DETECTOR = "detector.onnx"
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 @dataclass(frozen=True)
@@ -223,6 +222,8 @@ def export_detector(network: nn.Module, path: str | Path, *, inference: dict[str
     check_writable(path, overwrite=overwrite)
     network = fuse_conv_bn(copy.deepcopy(network).float().cpu().eval())
     config = network.config
+    sizes_list = [int(s) for s in inference.get("input_sizes", [config.input_size])]
+    sizes = " and ".join(map(str, sizes_list))
     batch, height, width = (torch.export.Dim(name, min=1) for name in ("batch", "height", "width"))
     size = config.input_size // 32 * 32
     images = torch.rand(2, 3, size, size) * 255.0
@@ -232,7 +233,8 @@ def export_detector(network: nn.Module, path: str | Path, *, inference: dict[str
         "ftppose.part": "detector",
         "ftppose.detector_config": json.dumps(config.to_dict()),
         "ftppose.input": f"RGB images (B, 3, H, W) float32 in [0, 255], H and W multiples of 32: the frame "
-                         f"resized so its longer side is {config.input_size}, top-left on a canvas of {PAD_VALUE}",
+                         f"resized so its longer side is {sizes}, top-left on a canvas of {PAD_VALUE}"
+                         + (" (once per size, the boxes of all merged by NMS)" if len(sizes_list) > 1 else ""),
         "ftppose.outputs": f"heatmap_logits: person centres (sigmoid) at stride {config.stride}; ltrb: distances "
                            "(left, top, right, bottom) in input pixels from each cell's centre to the box's sides",
         "ftppose.inference": json.dumps(inference),

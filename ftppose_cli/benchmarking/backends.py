@@ -31,10 +31,9 @@ from ftppose_cli.detection.detector import PersonDetector
 from ftppose_cli.errors import FtpposeError
 from ftppose_cli.export import export_pose
 from ftppose_cli.onnx_backend import OnnxPoseModel, onnxruntime_module
+from ftppose_cli.pipeline.builder import BACKENDS
 from ftppose_cli.pipeline.estimator import PoseEstimator, PoseNetwork
 from ftppose_cli.runtime import default_detector_weights, example_clip
-
-BACKENDS = ("torch", "onnx")
 
 
 @dataclass(frozen=True)
