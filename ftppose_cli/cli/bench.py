@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ftppose_cli.cli.help import renamed
+from ftppose_cli.cli.options import pruning_ratios
 from ftppose_cli.errors import FtpposeError
 from ftppose_cli.weights import POSE
 
@@ -34,13 +35,6 @@ def _parse_backends(text: str) -> tuple[str, ...]:
     if not backends or unknown:
         raise FtpposeError(None, f"--backend must be torch, onnx or both (comma separated), got {text!r}")
     return backends
-
-
-def _parse_ratios(text: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise FtpposeError(None, f"--ratios must be comma-separated numbers, got {text!r}") from None
 
 
 def _fmt(value: float | None, spec: str) -> str:
@@ -137,7 +131,7 @@ def bench_command(
                                                 f"{POSE.size_choices}.", rich_help_panel=_MODEL)] = None,
     window: Annotated[int | None, typer.Option(help="Frames per window K.", rich_help_panel=_MODEL,
                                                   show_default="the checkpoint's; 3 with --size")] = None,
-    ratios: Annotated[str, typer.Option(help="Pruning ratios, comma separated (0 is always measured, as the "
+    ratios: Annotated[str, typer.Option(callback=pruning_ratios, help="Pruning ratios, comma separated (0 is always measured, as the "
                                         "reference).", rich_help_panel=_RUN)] = "0,0.25,0.5,0.75,0.9",
     batch_size: Annotated[int, typer.Option(help="Windows (people) per forward pass.", rich_help_panel=_RUN)] = 1,
     warmup: Annotated[int, typer.Option(help="Untimed runs before timing.", rich_help_panel=_RUN)] = 3,
@@ -178,7 +172,7 @@ def bench_command(
         console = Console(width=200)
     errors = Console(stderr=True)
     options = BenchmarkOptions(
-        weights=weights, size=size, ratios=_parse_ratios(ratios), device=device, batch_size=batch_size,
+        weights=weights, size=size, ratios=ratios, device=device, batch_size=batch_size,
         half=half, window=window, compile=compile, warmup=warmup, repeats=repeats, data=data,
         flip_test=flip_test, threads=threads,
     )

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ftppose_cli.cli.options import pruning_ratios
 from ftppose_cli.cli.progress import say
 from ftppose_cli.errors import FtpposeError
 
@@ -22,16 +23,6 @@ _MODEL = "Model"
 _CHECK = "Check"
 _OUTPUT = "Output"
 TOLERANCE_CROP_PX = 0.5  # a keypoint moved by half an input pixel is a broken export, not rounding
-
-
-def _parse_ratios(text: str) -> tuple[float, ...]:
-    try:
-        ratios = tuple(float(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise typer.BadParameter(f"comma-separated numbers from 0 to 0.99 expected, got {text!r}") from None
-    if not ratios or any(not 0.0 <= r < 1.0 for r in ratios):
-        raise typer.BadParameter(f"comma-separated numbers from 0 to 0.99 expected, got {text!r}")
-    return ratios
 
 
 def export_command(
@@ -48,7 +39,7 @@ def export_command(
         show_default="examples/vtest_short.mp4")] = None,
     check_frames: Annotated[int, typer.Option(min=1, max=300, help="Frames of --check-on to compare on.",
                                               rich_help_panel=_CHECK)] = 8,
-    ratios: Annotated[str, typer.Option(help="Pruning ratios to compare at, comma separated.",
+    ratios: Annotated[str, typer.Option(callback=pruning_ratios, help="Pruning ratios to compare at, comma separated.",
                                         rich_help_panel=_CHECK)] = "0,0.5,0.9",
     no_check: Annotated[bool, typer.Option("--no-check", help="Skip the comparison with PyTorch.",
                                            rich_help_panel=_CHECK)] = False,
@@ -73,7 +64,7 @@ def export_command(
     out = Console(highlight=False)
     if not out.is_terminal:
         out = Console(highlight=False, width=160)
-    check_ratios = _parse_ratios(ratios)
+    check_ratios = ratios
     names = [POSE_FRAMES, POSE_WINDOW] + ([] if no_detector else [DETECTOR])
     # every output before any work (and before torch is imported); errors become one line in cli/app.py
     check_folder(output_dir)

@@ -43,3 +43,20 @@ def detector_sizes(text: str | None) -> tuple[int, ...] | None:
     if not sizes or any(not 64 <= size <= 4096 for size in sizes):
         raise typer.BadParameter(f"{text} has a size outside 64-4096 pixels")
     return sizes
+
+
+def pruning_ratios(text: str | None) -> tuple[float, ...] | None:
+    """``--ratios`` / ``--pruning-ratios``: shares of tokens pruned, comma-separated (``0,0.5,0.9``), for ``callback=``.
+
+    Checked when the command line is read, so a typo fails before a model is
+    loaded or an epoch is trained rather than at the first step that uses it.
+    """
+    if text is None:
+        return None
+    try:
+        ratios = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a comma-separated list of numbers, e.g. 0,0.5,0.9") from None
+    if not ratios or any(not (math.isfinite(r) and 0.0 <= r < 1.0) for r in ratios):
+        raise typer.BadParameter(f"{text} has a ratio outside 0 to 0.99 (the share of tokens pruned)")
+    return ratios

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from ftppose_cli.cli import options
 from ftppose_cli.cli.help import renamed
 from ftppose_cli.cli.progress import step_progress
 from ftppose_cli.errors import FtpposeError
@@ -101,9 +102,11 @@ def train_command(
     ema_decay: Annotated[float, typer.Option(help="Validate and export a moving average of the weights with this "
                                              "per-step decay (0 = the raw weights).",
                                              rich_help_panel="Schedule")] = 0.0,
-    pruning_ratios: Annotated[str, typer.Option(help="Pruning ratios sampled per step (comma separated).",
+    pruning_ratios: Annotated[str, typer.Option(callback=options.pruning_ratios,
+                                                help="Pruning ratios sampled per step (comma separated).",
                                                 rich_help_panel="Schedule")] = "0,0.25,0.5,0.75,0.9",
-    epsilons_old: Annotated[str | None, typer.Option("--epsilons", hidden=True)] = None,
+    epsilons_old: Annotated[str | None, typer.Option("--epsilons", hidden=True,
+                                                     callback=options.pruning_ratios)] = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda[:N].", rich_help_panel="Hardware")] = "auto",
     workers: Annotated[int, typer.Option(help="Data-loading processes.", rich_help_panel="Hardware")] = 1,
     threads: Annotated[int | None, typer.Option(help="CPU threads for torch.", rich_help_panel="Hardware")] = None,
@@ -143,7 +146,7 @@ def train_command(
         scene_power=scene_power, balance_facing=balance_facing, background_paste=background_paste,
         aspect_jitter=aspect_jitter, neighbour_paste=neighbour_paste, synthetic_back=synthetic_back,
         face_blur=face_blur, key_frame_degrade=key_frame_degrade, ema_decay=ema_decay,
-        pruning_ratios=tuple(float(r) for r in (epsilons_old or pruning_ratios).split(",")),  # --epsilons: the old name
+        pruning_ratios=epsilons_old or pruning_ratios,  # --epsilons: the old name
         init_from=str(init_from) if init_from else None,
         freeze_backbone=freeze_backbone, temporal_only=temporal_only, stop_after=stop_after,
         model_overrides=overrides,

@@ -73,9 +73,9 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().startswith("error:") and len(result.stderr.strip().splitlines()) == 1
     assert "nope.json" in result.stderr and "Traceback" not in result.output
     result = runner.invoke(app, ["bench", "--size", "tiny", "--ratios", "0.5,x"])
-    assert result.exit_code == 1 and "--ratios" in result.stderr
+    assert result.exit_code == 2 and "--ratios" in result.stderr and "comma-separated" in result.stderr
     result = runner.invoke(app, ["bench", "--size", "tiny", "--ratios", "1.5", "--device", "cpu"])
-    assert result.exit_code == 1 and "pruning ratio" in result.stderr
+    assert result.exit_code == 2 and "0 to 0.99" in result.stderr
 
 
 def test_bench_compares_backends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

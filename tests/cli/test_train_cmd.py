@@ -62,3 +62,12 @@ def test_unknown_size_or_stem_is_one_line(tmp_path: Path) -> None:
 def test_the_run_folder_is_required(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["train", "--cache", str(tmp_path / "cache")])
     assert result.exit_code == 2 and "--output-dir" in result.output
+
+
+def test_bad_pruning_ratios_fail_before_any_work(tmp_path: Path) -> None:
+    cache = synthetic_crop_cache(tmp_path / "cache")
+    for option, value in (("--pruning-ratios", "0.5,x"), ("--pruning-ratios", "1.5"), ("--epsilons", "nan")):
+        result = CliRunner().invoke(app, ["train", "--cache", str(cache), "--out", str(tmp_path / "run"),
+                                          "--window", "3", option, value])
+        assert result.exit_code == 2 and option in result.output and "Traceback" not in result.output
+        assert not (tmp_path / "run").exists()
