@@ -131,8 +131,9 @@ def bench_command(
                                                 f"{POSE.size_choices}.", rich_help_panel=_MODEL)] = None,
     window: Annotated[int | None, typer.Option(help="Frames per window K.", rich_help_panel=_MODEL,
                                                   show_default="the checkpoint's; 3 with --size")] = None,
-    ratios: Annotated[str, typer.Option(callback=pruning_ratios, help="Pruning ratios, comma separated (0 is always measured, as the "
-                                        "reference).", rich_help_panel=_RUN)] = "0,0.25,0.5,0.75,0.9",
+    ratios: Annotated[str, typer.Option(callback=pruning_ratios, help="Pruning ratios, comma separated (0 is "
+                                        "always measured, as the reference).",
+                                        rich_help_panel=_RUN)] = "0,0.25,0.5,0.75,0.9",
     batch_size: Annotated[int, typer.Option(help="Windows (people) per forward pass.", rich_help_panel=_RUN)] = 1,
     warmup: Annotated[int, typer.Option(help="Untimed runs before timing.", rich_help_panel=_RUN)] = 3,
     repeats: Annotated[int, typer.Option(help="Timed runs; the median is reported.", rich_help_panel=_RUN)] = 10,
