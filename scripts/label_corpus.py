@@ -47,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ftppose_cli.atomic import atomic_write_text  # noqa: E402
 from ftppose_cli.evaluation.end_to_end import box_iou  # noqa: E402
 from ftppose_cli.formats.joints import COCO_JOINTS  # noqa: E402
+from ftppose_cli.training.detector_data import LSPET_BOXES  # noqa: E402
 from ftppose_cli.video.sources import read_frames  # noqa: E402
 
 SCHEMA = "ftppose-teacher-labels/2"
@@ -66,7 +67,6 @@ KEEP_SCORE = 0.1  # fused boxes kept in the labels (the detector trainer picks i
 POSE_SCORE = 0.25  # fused boxes that get a Thunder pose
 POSE_MIN_SIDE = 24  # ... and are at least this long on their longer side (pixels)
 LARGE_INPUT_SCORE = 0.5  # RTMDet at 640 returns parts and duplicates at low scores (teachers README)
-LSPET_BOXES = "lspet_boxes.json"  # the box teachers on LSPet's training images, for the detector
 LSPET_BOX_GROWTH = 1.15  # LSPet's joint box -> a detector-like person box (joints lie inside the body)
 
 _teachers: dict | None = None

@@ -64,7 +64,6 @@ def export_command(
     out = Console(highlight=False)
     if not out.is_terminal:
         out = Console(highlight=False, width=160)
-    check_ratios = ratios
     names = [POSE_FRAMES, POSE_WINDOW] + ([] if no_detector else [DETECTOR])
     # every output before any work (and before torch is imported); errors become one line in cli/app.py
     check_folder(output_dir)
@@ -78,7 +77,7 @@ def export_command(
     if check_on is not None and not check_on.is_file():
         raise FtpposeError(check_on, "file not found")
     report = _export_and_check(weights, None if no_detector else detector, no_detector, opset, output_dir,
-                               overwrite, None if no_check else check_on, check_frames, check_ratios, threads, err)
+                               overwrite, None if no_check else check_on, check_frames, ratios, threads, err)
     out.print(_files_table(report["files"]))
     check = report["check"]
     if check is not None:
